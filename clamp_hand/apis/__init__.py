@@ -1,0 +1,3 @@
+from .runner import build_runner, check_keypoint_layout, format_metrics, load_config, test, train
+
+__all__ = ['build_runner', 'check_keypoint_layout', 'format_metrics', 'load_config', 'test', 'train']

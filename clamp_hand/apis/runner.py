@@ -1,0 +1,130 @@
+"""Build mmengine Runners for training and testing from a config path; the tools are thin
+shells over these functions, which the tests call directly."""
+import os.path as osp
+from typing import Optional, Sequence
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported for tools)
+from mmengine.runner import Runner
+
+from clamp_hand.registry import register_all_modules
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config file, apply ``--cfg-options`` style overrides and check it."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file {path!r} does not exist')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    check_keypoint_layout(cfg, path)
+    return cfg
+
+
+def _dataset_keypoints(dataset_cfg) -> Optional[int]:
+    """Keypoint count of a dataset config's metainfo (None when it cannot be told)."""
+    if dataset_cfg is None:
+        return None
+    if dataset_cfg.get('type') in ('ConcatDataset', 'RepeatDataset', 'ClassBalancedDataset'):
+        inner = dataset_cfg.get('datasets') or [dataset_cfg.get('dataset')]
+        return _dataset_keypoints(inner[0])
+    meta = dataset_cfg.get('metainfo') or {}
+    info = meta.get('keypoint_info')
+    return len(info) if info else None
+
+
+def check_keypoint_layout(cfg: Config, path: str = '<config>') -> None:
+    """The prompts (model.text_encoder.prompts) must name exactly the dataset's keypoints."""
+    prompts = (cfg.get('model') or {}).get('text_encoder', {}).get('prompts')
+    if prompts is None:
+        return
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        k = _dataset_keypoints((cfg.get(loader) or {}).get('dataset'))
+        if k is not None and k != len(prompts):
+            raise ValueError(
+                f'{path}: model.text_encoder.prompts has {len(prompts)} entries but '
+                f'{loader}.dataset.metainfo has {k} keypoints; give one prompt per keypoint '
+                '(e.g. keypoint_prompts from the same configs/_base_/datasets file)')
+
+
+def init_distributed_if_needed(launcher: str) -> str:
+    """For ``--launcher pytorch`` without CUDA, start a gloo process group before the Runner
+    exists (mmengine's own init calls ``torch.cuda.set_device``, which fails on CPU) and
+    return the model wrapper settings CPU DDP needs."""
+    if launcher == 'none' or torch.cuda.is_available() or dist.is_initialized():
+        return launcher
+    dist.init_process_group(backend='gloo')
+    return launcher
+
+
+def build_runner(cfg: Config,
+                 work_dir: Optional[str] = None,
+                 launcher: str = 'none',
+                 resume: Optional[str] = None,
+                 amp: bool = False,
+                 config_path: Optional[str] = None) -> Runner:
+    """Settle work dir, launcher, AMP and resume on ``cfg`` and build the Runner."""
+    register_all_modules()
+    if work_dir:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        name = osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0]
+        cfg.work_dir = osp.join('work_dirs', name)
+    cfg.launcher = init_distributed_if_needed(launcher)
+    if cfg.launcher != 'none' and not torch.cuda.is_available():
+        # CPU DDP: no device_ids (mmengine passes [LOCAL_RANK], valid for CUDA only)
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
+                                     broadcast_buffers=False)
+    if amp:
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a CUDA device (mmengine\'s AmpOptimWrapper); '
+                               'run without --amp on CPU')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16' if torch.cuda.is_bf16_supported() else 'float16')
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume:
+        cfg.resume, cfg.load_from = True, resume
+    return Runner.from_cfg(cfg)
+
+
+def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
+          launcher: str = 'none', resume: Optional[str] = None, amp: bool = False):
+    """Train from a config path; returns the trained model."""
+    cfg = load_config(config, cfg_options)
+    runner = build_runner(cfg, work_dir, launcher, resume, amp, config_path=config)
+    return runner.train()
+
+
+def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
+         cfg_options: Optional[dict] = None, launcher: str = 'none',
+         out: Optional[str] = None) -> dict:
+    """Evaluate a checkpoint; returns the metrics dict. ``out``: also write the predictions
+    as a COCO keypoint results json."""
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
+    cfg = load_config(config, cfg_options)
+    cfg.load_from = checkpoint
+    if out:
+        evaluator = cfg.test_evaluator
+        metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+        cfg.test_evaluator = metrics + [dict(type='CocoResultsDumper', out_file=out)]
+    runner = build_runner(cfg, work_dir, launcher, config_path=config)
+    return runner.test()
+
+
+METRIC_COLUMNS = (('AP', 'coco/AP'), ('AP50', 'coco/AP .5'), ('AP75', 'coco/AP .75'),
+                  ('AR', 'coco/AR'), ('PCK@0.2', 'PCK'), ('AUC', 'AUC'), ('EPE', 'EPE'))
+
+
+def format_metrics(metrics: dict, columns: Sequence = METRIC_COLUMNS) -> str:
+    """A two-line table of the hand metrics present in ``metrics``."""
+    cols = [(name, metrics[key]) for name, key in columns if key in metrics]
+    head = ' | '.join(f'{n:>8}' for n, _ in cols)
+    vals = ' | '.join(f'{v:8.4f}' for _, v in cols)
+    return f'{head}\n{vals}'
+
+
+__all__ = ['load_config', 'check_keypoint_layout', 'build_runner', 'train', 'test',
+           'format_metrics']

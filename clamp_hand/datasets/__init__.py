@@ -1,0 +1,5 @@
+"""Data side: hand datasets (COCO-format), converters and the synthetic hand generator.
+mmpose's datasets, transforms and codecs are used as they are."""
+from .hand_dataset import HandKeypointDataset
+
+__all__ = ['HandKeypointDataset']

@@ -1,0 +1,3 @@
+from .optim_constructor import CLAMPOptimWrapperConstructor
+
+__all__ = ['CLAMPOptimWrapperConstructor']

@@ -1,0 +1,110 @@
+"""Dense CLIP ViT image backbone built on open_clip's ``VisionTransformer``.
+
+Parameter names are open_clip's (``conv1``, ``class_embedding``, ``positional_embedding``,
+``ln_pre``, ``transformer.resblocks.N.*``, ``ln_post``, ``proj``), so CLIP checkpoints load with
+a plain key prefix strip. What open_clip's forward lacks and this module adds: intermediate
+block outputs as feature maps, the projected embedding of *every* token (not only the pooled
+one), drop path per block, and activation checkpointing.
+"""
+import math
+from typing import Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from open_clip.transformer import LayerNorm, QuickGELU, VisionTransformer
+from timm.layers import DropPath
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+
+from clamp_hand.registry import MODELS
+
+
+def resize_positional_embedding(pos: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
+    """Bilinearly resize a ``(1 + h*w, C)`` ViT positional embedding to ``(1 + H*W, C)``.
+
+    The class position (row 0) is kept as is; the source grid must be square.
+    """
+    cls_pos, patch_pos = pos[:1], pos[1:]
+    old = int(round(math.sqrt(patch_pos.shape[0])))
+    if old * old != patch_pos.shape[0]:
+        raise ValueError(f'positional embedding with {patch_pos.shape[0]} patch positions is '
+                         'not a square grid')
+    if (old, old) == tuple(grid):
+        return pos
+    c = pos.shape[1]
+    patch_pos = patch_pos.reshape(1, old, old, c).permute(0, 3, 1, 2)
+    patch_pos = F.interpolate(patch_pos.float(), size=tuple(grid), mode='bilinear',
+                              align_corners=False).to(pos.dtype)
+    return torch.cat([cls_pos, patch_pos.permute(0, 2, 3, 1).reshape(-1, c)], dim=0)
+
+
+@MODELS.register_module()
+class CLIPViT(VisionTransformer):
+    """CLIP ViT returning multi-level feature maps and dense projected embeddings.
+
+    Args:
+        image_size: input size (H, W) or int; the positional embedding is sized for it.
+        out_indices: transformer blocks whose outputs are returned as feature maps.
+        drop_path_rate: stochastic depth, linearly increasing over the blocks.
+        quick_gelu: OpenAI CLIP weights use QuickGELU; most open_clip ones use GELU.
+        with_checkpoint: activation checkpointing per block (saves memory, costs a forward).
+
+    Forward ``x (B,3,H,W)`` returns ``(feats, cls, dense)``:
+        feats: tuple of ``(B, width, H/p, W/p)``, one per ``out_indices``;
+        cls:   ``(B, output_dim)`` projected class token;
+        dense: ``(B, output_dim, H/p, W/p)`` projected patch tokens (ln_post + proj).
+    """
+
+    def __init__(self,
+                 image_size=224,
+                 patch_size: int = 16,
+                 width: int = 768,
+                 layers: int = 12,
+                 heads: int = 12,
+                 mlp_ratio: float = 4.0,
+                 output_dim: int = 512,
+                 out_indices: Sequence[int] = (3, 5, 7, 11),
+                 drop_path_rate: float = 0.0,
+                 quick_gelu: bool = True,
+                 with_checkpoint: bool = False):
+        super().__init__(image_size=image_size, patch_size=patch_size, width=width,
+                         layers=layers, heads=heads, mlp_ratio=mlp_ratio, output_dim=output_dim,
+                         act_layer=QuickGELU if quick_gelu else nn.GELU, norm_layer=LayerNorm)
+        out_indices = [i % layers for i in out_indices]
+        if len(set(out_indices)) != len(out_indices):
+            raise ValueError(f'backbone.out_indices {out_indices} has duplicates')
+        self.out_indices = tuple(out_indices)
+        self.width = width
+        rates = torch.linspace(0, drop_path_rate, layers).tolist()
+        self.drop_paths = nn.ModuleList(DropPath(r) if r > 0 else nn.Identity() for r in rates)
+        self.with_checkpoint = with_checkpoint
+
+    def _block(self, i: int, x: torch.Tensor) -> torch.Tensor:
+        blk, drop = self.transformer.resblocks[i], self.drop_paths[i]
+        x = x + drop(blk.ls_1(blk.attention(blk.ln_1(x))))
+        return x + drop(blk.ls_2(blk.mlp(blk.ln_2(x))))
+
+    def forward(self, x: torch.Tensor):
+        b = x.shape[0]
+        x = self.conv1(x)  # (B, width, h, w)
+        h, w = x.shape[-2:]
+        x = x.flatten(2).transpose(1, 2)  # (B, h*w, width)
+        cls = self.class_embedding.to(x.dtype).expand(b, 1, -1)
+        pos = self.positional_embedding
+        if (h, w) != tuple(self.grid_size):  # an input size other than the configured one
+            pos = resize_positional_embedding(pos, (h, w))
+        x = self.ln_pre(torch.cat([cls, x], dim=1) + pos.to(x.dtype))  # (B, 1+h*w, width)
+
+        feats = []
+        for i in range(len(self.transformer.resblocks)):
+            if self.with_checkpoint and self.training and x.requires_grad:
+                x = checkpoint(self._block, i, x, use_reentrant=False)
+            else:
+                x = self._block(i, x)
+            if i in self.out_indices:
+                feats.append(x[:, 1:].transpose(1, 2).reshape(b, self.width, h, w))
+
+        x = self.ln_post(x) @ self.proj  # (B, 1+h*w, output_dim)
+        cls_emb = x[:, 0]
+        dense = x[:, 1:].transpose(1, 2).reshape(b, -1, h, w)
+        return tuple(feats), cls_emb, dense

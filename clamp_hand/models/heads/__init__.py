@@ -1,0 +1,3 @@
+from .heatmap_head import DeconvHeatmapHead
+
+__all__ = ['DeconvHeatmapHead']

@@ -1,0 +1,26 @@
+"""Prompt relation encoder: one (or more) transformer layers over the K prompt embeddings,
+so that each keypoint's prompt can take its neighbours into account."""
+import torch
+from open_clip.transformer import LayerNorm, QuickGELU, Transformer
+from torch import nn
+
+from clamp_hand.registry import MODELS
+
+
+@MODELS.register_module()
+class PromptRelationEncoder(nn.Module):
+    """``(..., K, C) -> (..., K, C)`` self-attention over prompts (no positional embedding:
+    the prompts are told apart by their text)."""
+
+    def __init__(self, width: int = 512, layers: int = 1, heads: int = 8, quick_gelu: bool = True):
+        super().__init__()
+        self.transformer = Transformer(width, layers, heads,
+                                       act_layer=QuickGELU if quick_gelu else nn.GELU,
+                                       norm_layer=LayerNorm)
+        self.ln_final = LayerNorm(width)
+
+    def forward(self, prompts: torch.Tensor) -> torch.Tensor:
+        squeeze = prompts.dim() == 2
+        x = prompts.unsqueeze(0) if squeeze else prompts
+        x = self.ln_final(self.transformer(x))
+        return x.squeeze(0) if squeeze else x

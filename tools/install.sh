@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Create or update the project virtual environment (.venv/) with every pinned dependency.
+# Idempotent: a second run with unchanged requirements only re-checks the stamp and exits.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${CLAMP_HAND_VENV:-$ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+cd "$ROOT"
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PY="$VENV/bin/python"
+stamp="$VENV/.clamp_hand_install_stamp"
+want=$(cat requirements.txt tools/install.sh setup.py | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "[install] $VENV is up to date"; exit 0
+fi
+pip_q() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
+# Pins that need flags pip cannot express in requirements.txt live there as tagged comments.
+tagged() { sed -n "s/^# $1: *//p" requirements.txt; }
+echo "[install] 1/4 pinned requirements -> $VENV"
+pip_q -r requirements.txt
+echo "[install] 2/4 --no-deps: $(tagged no-deps)"
+# mmcv-lite declares plain mmengine (which would overwrite onedl-mmengine) and mmpose declares
+# chumpy (which fails to build); their real runtime deps are already in requirements.txt.
+# pip may then report that mmpose "requires chumpy, which is not installed": harmless.
+pip_q --no-deps $(tagged no-deps)
+echo "[install] 3/4 source build: $(tagged source-build)"
+# The xtcocotools wheel is built against numpy 1 and crashes under numpy 2; its sdist imports
+# numpy in setup.py without declaring it, hence no build isolation.
+pip_q --no-build-isolation --no-binary xtcocotools $(tagged source-build)
+echo "[install] 4/4 clamp_hand (editable)"
+pip_q --no-deps --no-build-isolation -e .
+"$PY" - <<'PY'
+import mmengine, mmpose, open_clip, torch, xtcocotools  # noqa: F401
+assert mmengine.__version__.startswith('0.10.') and int(mmengine.__version__.split('.')[2]) >= 8, (
+    f'mmengine {mmengine.__version__} is not onedl-mmengine; rerun tools/install.sh')
+print(f'[install] ok: torch {torch.__version__}, mmengine {mmengine.__version__}, '
+      f'mmpose {mmpose.__version__}, open_clip {open_clip.__version__}')
+PY
+echo "$want" > "$stamp"
