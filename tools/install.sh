@@ -13,7 +13,15 @@ want=$(cat requirements.txt tools/install.sh setup.py | sha256sum | cut -d' ' -f
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "[install] $VENV is up to date"; exit 0
 fi
-pip_q() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
+# pip's notices about local find-links folders that do not exist on this machine are noise.
+pip_q() {
+  local rc=0 log
+  log=$(mktemp)
+  "$PY" -m pip install --disable-pip-version-check -q "$@" >"$log" 2>&1 || rc=$?
+  grep -v "is ignored: it is neither a file nor a directory" "$log" || true
+  rm -f "$log"
+  return $rc
+}
 # Pins that need flags pip cannot express in requirements.txt live there as tagged comments.
 tagged() { sed -n "s/^# $1: *//p" requirements.txt; }
 echo "[install] 1/4 pinned requirements -> $VENV"

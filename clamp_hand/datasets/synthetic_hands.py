@@ -40,6 +40,11 @@ Output of :func:`generate_dataset`::
     DIR/images/{train,val}/000000.jpg ...
     DIR/annotations/{train,val}.json      (COCO keypoints)
 
+One annotation per image: ``bbox`` ``[x, y, w, h]`` is the tight box of the hands' visible
+pixels (forearms excluded) and labeled keypoints, clipped to the image; ``area = w * h``;
+one-hand images carry ``hand_type`` (``"right"``/``"left"``), two-hand images ``hand_boxes``
+(``{"right": box or None, "left": box or None}``). The category's skeleton is 1-based (COCO).
+
 Every image comes from its own ``numpy.random.Generator`` seeded with ``(seed, crc32(split),
 index)``, so a dataset is byte-identical for a given seed whatever the number of workers.
 """
@@ -133,6 +138,9 @@ _CARPAL = np.array([[1.35, 2.4, 0.15], [0.35, 2.5, 0.0], [-0.75, 2.4, 0.15], [-1
 _PHALANX = np.array([[4.0, 2.45, 2.1], [4.5, 2.85, 2.3], [4.2, 2.75, 2.2], [3.4, 2.1, 2.0]])
 _RADII = np.array([[1.0, 0.86, 0.78, 0.72], [1.02, 0.9, 0.8, 0.74],
                    [0.97, 0.85, 0.76, 0.7], [0.88, 0.76, 0.68, 0.63]])
+_METACARPAL_R = np.array([1.05, 0.85, 0.85, 1.0])  # at the carpus
+_PALM_HALF_THICKNESS = 0.95
+_ARM_LENGTH = 60.0
 _REST_YAW = np.array([6.0, 0.5, -5.0, -12.0])
 _SPREAD = np.array([1.0, 0.2, -0.7, -1.3])
 # Thumb: CMC position, bone lengths (metacarpal, proximal, distal incl. pad), radii at
@@ -179,7 +187,8 @@ def sample_pose(rng):
 
     Returns dict: ``fingers`` (4, 4) rows fore..pinky, columns (MCP abduction, MCP flexion,
     PIP flexion, DIP flexion); ``thumb`` (4,) (CMC abduction, CMC flexion, MCP flexion,
-    IP flexion). Flexion > 0 curls towards the palm.
+    IP flexion); ``wrist`` (2,) (flexion, ulnar deviation) of the hand against the forearm.
+    Flexion > 0 curls towards the palm.
     """
     mode = rng.choice(5, p=[0.22, 0.28, 0.15, 0.2, 0.15])  # open relaxed fist gesture random
     if mode == 0:
@@ -205,7 +214,8 @@ def sample_pose(rng):
                       np.clip(-10 + 50 * t + rng.normal(0, 6), -15, 50),
                       np.clip(50 * t + rng.normal(0, 8), -10, 60),
                       np.clip(70 * t + rng.normal(0, 10), -15, 85)])
-    return dict(fingers=fingers, thumb=thumb)
+    wrist = np.array([rng.uniform(-45, 45), rng.uniform(-15, 25)])
+    return dict(fingers=fingers, thumb=thumb, wrist=wrist)
 
 
 def build_hand(pose, scale=1.0, rng=None):
@@ -213,8 +223,9 @@ def build_hand(pose, scale=1.0, rng=None):
 
     Returns dict: ``joints`` (21, 3) keypoints in ``KEYPOINT_NAMES`` order; ``capsules``: list
     of ``(p0 (3,), p1 (3,), r0, r1, part, dorsal (3,) or None, is_distal)``; ``triangles``:
-    list of ``((3, 3) vertices, part)``; ``palm_normal`` (3,) unit +z. ``rng`` jitters bone
-    lengths by a few percent when given.
+    list of ``((3, 3) vertices, part, pillow)`` (pillow: shade as part of the rounded palm);
+    ``palm_normal`` (3,) unit +z; ``palm_centre`` (3,) and ``palm_radius`` (cm) for the
+    pillow shading. ``rng`` jitters bone lengths by a few percent when given.
     """
     jit = (lambda n: 1 + rng.normal(0, 0.04, n)) if rng is not None else (lambda n: np.ones(n))
     joints = np.zeros((NUM_KEYPOINTS, 3))
@@ -246,31 +257,39 @@ def build_hand(pose, scale=1.0, rng=None):
         frame = _rot_z(-_REST_YAW[f])
         pts = chain(f + 1, mcp, frame, lengths, _RADII[f], pose['fingers'][f])
         joints[5 + 4 * f:9 + 4 * f] = pts[:4]
-        # metacarpal: a fat capsule from the carpus to the knuckle, part of the palm
-        caps.append((_CARPAL[f], mcp, 1.25, _RADII[f, 0] * 1.08, PART_PALM, -palm_n, False))
-    # palm body: wrist block, ulnar (little finger) edge, and the flat palm between
-    caps.append((np.array([-1.9, 0.9, 0.1]), np.array([1.7, 0.9, 0.2]), 1.8, 1.8, PART_PALM,
+        # metacarpal: a capsule from the carpus to the knuckle, part of the palm; the inner
+        # ones hide inside the palm plates except for the knuckle bumps
+        caps.append((_CARPAL[f], mcp, _METACARPAL_R[f], _RADII[f, 0] * 1.05, PART_PALM,
+                     -palm_n, False))
+    # palm body: wrist block and ulnar (little finger) edge, then a front and a back plate
+    # spanning the palm outline; the capsules round off the plates' edges
+    caps.append((np.array([-1.9, 0.9, 0.1]), np.array([1.7, 0.9, 0.2]), 1.45, 1.45, PART_PALM,
                  -palm_n, False))
-    caps.append((np.array([-2.1, 1.8, 0.35]), np.array([-2.8, 6.4, 0.45]), 1.3, 1.05,
+    caps.append((np.array([-2.1, 1.8, 0.35]), np.array([-2.8, 6.4, 0.45]), 1.15, 1.0,
                  PART_PALM, -palm_n, False))
-    outline = [np.array([1.9, 0.6, 0.2]), _THUMB_CMC, _MCP[0], _MCP[1], _MCP[2], _MCP[3],
-               np.array([-2.5, 0.7, 0.3])]
+    outline = [np.array([1.7, 0.9, 0.2]), _THUMB_CMC, _MCP[0], _MCP[1], _MCP[2], _MCP[3],
+               np.array([-2.8, 6.4, 0.45]), np.array([-2.1, 1.8, 0.35]),
+               np.array([-1.9, 0.9, 0.1])]
     centre = np.mean(outline, axis=0)
-    for a, b in zip(outline, outline[1:] + outline[:1]):
-        tris.append((np.stack([centre, a, b]), PART_PALM))
+    for side in (1.0, -1.0):
+        off = side * _PALM_HALF_THICKNESS * palm_n
+        for a, b in zip(outline, outline[1:] + outline[:1]):
+            tris.append((np.stack([centre, a, b]) + off, PART_PALM, True))
     # thumb web: from the CMC along the thumb metacarpal to most of the index metacarpal
     th_mcp = joints[2]
     web = np.stack([_THUMB_CMC, _THUMB_CMC + 0.8 * (th_mcp - _THUMB_CMC),
                     _CARPAL[0] + 0.75 * (_MCP[0] - _CARPAL[0])])
-    tris.append((web, PART_PALM))
-    # forearm
-    caps.append((np.array([0.0, 0.9, 0.2]), np.array([0.0, -16.0, 0.3]), 2.2, 3.0,
-                 PART_FOREARM, None, False))
+    tris.append((web, PART_PALM, True))
+    # forearm (long enough to leave the image), bent at the wrist
+    arm = _rot_x(pose['wrist'][0]) @ _rot_z(pose['wrist'][1]) @ np.array([0.0, -1.0, 0.0])
+    start = np.array([0.0, 0.6, 0.2])
+    caps.append((start, start + _ARM_LENGTH * arm, 2.0, 3.6, PART_FOREARM, None, False))
     joints *= scale
     caps = [(p0 * scale, p1 * scale, r0 * scale, r1 * scale, part, d, tip)
             for p0, p1, r0, r1, part, d, tip in caps]
-    tris = [(v * scale, part) for v, part in tris]
-    return dict(joints=joints, capsules=caps, triangles=tris, palm_normal=palm_n)
+    tris = [(v * scale, part, pillow) for v, part, pillow in tris]
+    return dict(joints=joints, capsules=caps, triangles=tris, palm_normal=palm_n,
+                palm_centre=centre * scale, palm_radius=4.0 * scale)
 
 
 def _random_rotation(rng):
@@ -284,12 +303,16 @@ def _random_rotation(rng):
 
 def _posed_hand(rng, is_left):
     """A random hand, mirrored if left, rotated into a camera-aligned frame centred on its
-    keypoints (cm). Rotations that point the forearm at the camera are re-drawn."""
-    hand = build_hand(sample_pose(rng), scale=rng.uniform(0.85, 1.12), rng=rng)
+    keypoints (cm). Rotations that point the forearm at the camera, or steeply away from it
+    (its far end would show), are re-drawn."""
+    pose = sample_pose(rng)
+    hand = build_hand(pose, scale=rng.uniform(0.85, 1.12), rng=rng)
+    p0, p1 = hand['capsules'][-1][:2]
+    arm = (p1 - p0) / np.linalg.norm(p1 - p0)
     mirror = np.diag([-1.0, 1.0, 1.0]) if is_left else np.eye(3)
-    for _ in range(20):
+    for _ in range(50):
         rot = _random_rotation(rng) @ mirror
-        if (rot @ np.array([0.0, -1.0, 0.0]))[2] > -0.45:
+        if -0.3 < (rot @ arm)[2] < 0.3:
             break
     centre = hand['joints'].mean(0)
 
@@ -299,8 +322,9 @@ def _posed_hand(rng, is_left):
     hand['joints'] = (hand['joints'] - centre) @ rot.T
     hand['capsules'] = [(tp(p0), tp(p1), r0, r1, part, None if d is None else rot @ d, tip)
                         for p0, p1, r0, r1, part, d, tip in hand['capsules']]
-    hand['triangles'] = [((v - centre) @ rot.T, part) for v, part in hand['triangles']]
+    hand['triangles'] = [((v - centre) @ rot.T, part, pl) for v, part, pl in hand['triangles']]
     hand['palm_normal'] = rot @ hand['palm_normal']
+    hand['palm_centre'] = tp(hand['palm_centre'])
     return hand
 
 
@@ -308,7 +332,8 @@ def _translate(hand, t):
     hand['joints'] = hand['joints'] + t
     hand['capsules'] = [(p0 + t, p1 + t, r0, r1, part, d, tip)
                         for p0, p1, r0, r1, part, d, tip in hand['capsules']]
-    hand['triangles'] = [(v + t, part) for v, part in hand['triangles']]
+    hand['triangles'] = [(v + t, part, pl) for v, part, pl in hand['triangles']]
+    hand['palm_centre'] = hand['palm_centre'] + t
 
 
 # ----------------------------------------------------------------------------------------------
@@ -361,16 +386,19 @@ class _ZBuffer:
             col *= 1.0 + np.clip(n @ palmar, 0, 1)[:, None] * palmar_boost(albedo)
         if nail is not None:
             dorsal, nail_col = nail
-            on_nail = (np.broadcast_to(t, win.shape)[win] > 0.45) & (n @ dorsal > 0.45)
+            tw = np.broadcast_to(t, win.shape)[win]
+            on_nail = (tw > 0.4) & (tw < 0.97) & (n @ dorsal > 0.5)
             col[on_nail] = nail_col
         zs[win] = z[win]
         self.label[y0:y1, x0:x1][win] = label
         self.normal[y0:y1, x0:x1][win] = n
         self.albedo[y0:y1, x0:x1][win] = col
 
-    def triangle(self, uv, pts, label, albedo, palmar, focal, pp):
+    def triangle(self, uv, pts, label, albedo, palmar, focal, pp, pillow=None):
         """Flat triangle with image vertices ``uv`` (3, 2) px and camera points ``pts``
-        (3, 3) cm; ``focal`` (px) and ``pp`` (2,) px are the camera at this resolution."""
+        (3, 3) cm; ``focal`` (px) and ``pp`` (2,) px are the camera at this resolution.
+        ``pillow``: ``(centre (2,) px, radius px)`` bends the normals outwards from
+        ``centre`` so that a set of flat triangles shades like one rounded surface."""
         x0, y0, x1, y1 = self._window(uv.min(0), uv.max(0))
         if x0 >= x1 or y0 >= y1:
             return
@@ -403,7 +431,14 @@ class _ZBuffer:
             col = col * (1.0 + max(0.0, float(nrm @ palmar)) * palmar_boost(albedo))
         zs[win] = z[win]
         self.label[y0:y1, x0:x1][win] = label
-        self.normal[y0:y1, x0:x1][win] = nrm
+        if pillow is None:
+            self.normal[y0:y1, x0:x1][win] = nrm
+        else:
+            (cx, cy), rad = pillow
+            out = np.stack(np.broadcast_arrays((X - cx) / rad, (Y - cy) / rad, 0 * X), -1)[win]
+            out -= (out @ nrm)[:, None] * nrm  # keep the bend within the plate
+            n = nrm + 0.8 * out
+            self.normal[y0:y1, x0:x1][win] = n / np.linalg.norm(n, axis=1, keepdims=True)
         self.albedo[y0:y1, x0:x1][win] = col
 
 
@@ -500,6 +535,8 @@ def render_sample(rng, size=128, num_hands=1, ss=3):
       ``depth_map`` (size*ss, size*ss) float32 cm, inf on background;
       ``hand_mask`` (size, size) bool, pixels with any hand (incl. forearm) coverage;
       ``joint_depth`` (21 * num_hands,) float64 camera depth of each joint, cm;
+      ``projected`` (21 * num_hands, 2) float64 image position of every joint, px, also of
+      the truncated ones (0.01-px grid);
       ``ss`` int; ``jpeg_quality`` int.
     """
     assert num_hands in (1, 2)
@@ -541,8 +578,8 @@ def _try_render(rng, size, num_hands, ss):
     box = (hi - lo) * f
     pp = np.zeros(2)
     for k in range(2):
-        if rng.random() < 0.2:  # truncated: push 10-45% of the box past one border
-            out = rng.uniform(0.1, 0.45) * box[k]
+        if rng.random() < 0.12:  # truncated: push 5-40% of the box past one border
+            out = rng.uniform(0.05, 0.4) * box[k]
             centre = box[k] / 2 - out if rng.random() < 0.5 else size - box[k] / 2 + out
         elif box[k] < size:
             centre = rng.uniform(box[k] / 2, size - box[k] / 2)
@@ -559,12 +596,15 @@ def _try_render(rng, size, num_hands, ss):
     fs, pps = f * ss, pp * ss
 
     sleeve_col = rng.random(3) * rng.uniform(0.3, 1.0)
+    sleeve = rng.uniform(6, 20) / _ARM_LENGTH if rng.random() < 0.5 else None  # its start
+    same_person = rng.random() < 0.85
+    skin = _skin_colour(rng)
     for slot, hd in enumerate(hands):
-        skin = _skin_colour(rng)
+        if slot > 0 and not same_person:
+            skin = _skin_colour(rng)
         hd['skin'] = skin
-        nail_col = np.clip(skin * 0.55 + np.array([0.98, 0.86, 0.84]) * 0.5, 0, 1)
+        nail_col = np.clip(skin * 0.8 + np.array([0.22, 0.15, 0.15]), 0, 1)
         palmar = hd['palm_normal']
-        sleeve = rng.random() < 0.5
         for p0, p1, r0, r1, part, dorsal, tip in hd['capsules']:
             a, b = project(p0) * ss, project(p1) * ss
             ra, rb = fs * r0 / p0[2], fs * r1 / p1[2]
@@ -572,12 +612,14 @@ def _try_render(rng, size, num_hands, ss):
             pal = None if part == PART_FOREARM else (palmar if dorsal is None else -dorsal)
             zb.capsule(a, b, ra, rb, p0[2], p1[2], r0, r1, label, skin, pal,
                        (dorsal, nail_col) if tip else None)
-            if part == PART_FOREARM and sleeve:  # a sleeve over the far part of the forearm
-                s0 = p0 + (p1 - p0) * rng.uniform(0.25, 0.6)
-                zb.capsule(project(s0) * ss, b, fs * r1 * 1.2 / s0[2], rb * 1.25, s0[2], p1[2],
-                           r1 * 1.2, r1 * 1.25, label, sleeve_col, None, None)
-        for verts, part in hd['triangles']:
-            zb.triangle(project(verts) * ss, verts, part_label(slot, part), skin, palmar, fs, pps)
+            if part == PART_FOREARM and sleeve is not None:  # over the far part of the arm
+                s0, rs = p0 + (p1 - p0) * sleeve, 1.15 * (r0 + (r1 - r0) * sleeve)
+                zb.capsule(project(s0) * ss, b, fs * rs / s0[2], rb * 1.15, s0[2], p1[2],
+                           rs, r1 * 1.15, label, sleeve_col, None, None)
+        pillow = (project(hd['palm_centre']) * ss, fs * hd['palm_radius'] / hd['palm_centre'][2])
+        for verts, part, pl in hd['triangles']:
+            zb.triangle(project(verts) * ss, verts, part_label(slot, part), skin, palmar, fs, pps,
+                        pillow if pl else None)
 
     # ---- shade --------------------------------------------------------------------------------
     mask = zb.label > 0
@@ -624,9 +666,10 @@ def _try_render(rng, size, num_hands, ss):
     image = cv2.cvtColor((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
 
     # ---- annotations --------------------------------------------------------------------------
-    kps, jdepth, boxes = [], [], []
+    kps, projected, jdepth, boxes = [], [], [], []
     for slot, hd in enumerate(hands):
         uv = np.round(project(hd['joints']), 2)
+        projected.append(uv)
         kp = np.zeros((NUM_KEYPOINTS, 3))
         for j in range(NUM_KEYPOINTS):
             x, y = uv[j]
@@ -650,7 +693,7 @@ def _try_render(rng, size, num_hands, ss):
     return dict(image=image, keypoints=keypoints, hand_types=types, hand_boxes=boxes, bbox=bbox,
                 label_map=zb.label, depth_map=zb.z,
                 hand_mask=mask.reshape(h, ss, w, ss).any(axis=(1, 3)),
-                joint_depth=np.concatenate(jdepth), ss=ss,
+                joint_depth=np.concatenate(jdepth), projected=np.concatenate(projected), ss=ss,
                 jpeg_quality=int(rng.integers(80, 96)))
 
 
@@ -669,11 +712,12 @@ def _hand_box(label, slot, kp, ss, w, h):
     ys += list(lab[:, 1])
     if not xs:
         return None
-    x0, x1 = max(0.0, min(xs)), min(float(w), max(xs))
-    y0, y1 = max(0.0, min(ys)), min(float(h), max(ys))
+    # round outwards to the 0.01-px grid, then clip
+    x0, x1 = max(0.0, math.floor(min(xs) * 100) / 100), min(float(w), math.ceil(max(xs) * 100) / 100)
+    y0, y1 = max(0.0, math.floor(min(ys) * 100) / 100), min(float(h), math.ceil(max(ys) * 100) / 100)
     if x1 <= x0 or y1 <= y0:
         return None
-    return [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)]
+    return [x0, y0, round(x1 - x0, 2), round(y1 - y0, 2)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -694,9 +738,10 @@ def _render_one(args):
                area=round(s['bbox'][2] * s['bbox'][3], 2), iscrowd=0,
                num_keypoints=int((kp[:, 2] > 0).sum()),
                keypoints=[round(float(v), 2) if i % 3 != 2 else int(v)
-                          for i, v in enumerate(kp.reshape(-1))],
-               hand_type=s['hand_types'][0] if num_hands == 1 else 'both')
-    if num_hands == 2:
+                          for i, v in enumerate(kp.reshape(-1))])
+    if num_hands == 1:
+        ann['hand_type'] = s['hand_types'][0]
+    else:  # the 42-keypoint layout fixes the sides; give each hand's own box as well
         ann['hand_boxes'] = dict(zip(s['hand_types'], s['hand_boxes']))
     return image, ann
 

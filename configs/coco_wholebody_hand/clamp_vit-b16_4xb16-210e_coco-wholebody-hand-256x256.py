@@ -1,5 +1,6 @@
 # CLAMP, CLIP ViT-B/16, COCO-WholeBody-Hand (21 keypoints per hand, wrist first), 256x256,
-# 4 GPUs x 16, 210 epochs. Data layout as mmpose's: data/coco/{annotations,train2017,val2017}.
+# 4 GPUs x 16, 210 epochs. Data: data/coco/{train2017,val2017} and the hand jsons written by
+# tools/dataset_converters/coco_wholebody2hands.py from coco_wholebody_{train,val}_v1.0.json.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/adamw_210e.py',
@@ -26,21 +27,21 @@ val_pipeline = [
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs'),
 ]
-dataset = dict(type='CocoWholeBodyHandDataset', data_root=data_root, metainfo={{_base_.dataset_info}})
+dataset = dict(type='HandKeypointDataset', data_root=data_root, metainfo={{_base_.dataset_info}})
 train_dataloader = dict(
     batch_size=16, num_workers=4, persistent_workers=True, pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(**dataset, ann_file='annotations/coco_wholebody_train_v1.0.json', data_prefix=dict(img='train2017/'),
+    dataset=dict(**dataset, ann_file='annotations/coco_wholebody_train_v1.0_hands.json', data_prefix=dict(img='train2017/'),
                  pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32, num_workers=4, persistent_workers=True, pin_memory=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(**dataset, ann_file='annotations/coco_wholebody_val_v1.0.json', data_prefix=dict(img='val2017/'),
+    dataset=dict(**dataset, ann_file='annotations/coco_wholebody_val_v1.0_hands.json', data_prefix=dict(img='val2017/'),
                  test_mode=True, pipeline=val_pipeline))
 test_dataloader = dict(
     batch_size=32, num_workers=4, persistent_workers=True, pin_memory=True, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(**dataset, ann_file='annotations/coco_wholebody_val_v1.0.json', data_prefix=dict(img='val2017/'),
+    dataset=dict(**dataset, ann_file='annotations/coco_wholebody_val_v1.0_hands.json', data_prefix=dict(img='val2017/'),
                  test_mode=True, pipeline=val_pipeline))
 val_evaluator = [
     dict(type='CocoMetric', nms_mode='none'),  # OKS with the hand sigmas of the metainfo

@@ -20,7 +20,9 @@ class PromptContrastiveLoss(nn.Module):
     should match prompt i among the K prompts (visual -> text) and prompt j should match the
     visual feature of keypoint j among the *labeled* keypoints (text -> visual). Rows of
     unlabeled keypoints are weighted 0, and their visual features are never used as negatives
-    (they are sampled at meaningless places). Returns the weighted mean of both directions.
+    (they are sampled at meaningless places). Returns ``sum(w * (l_v + l_t) / 2) / (B * K)``:
+    normalised by the number of slots, not by ``sum(w)``, so that averaging it over
+    data-parallel processes equals the loss of the whole batch (as in the original).
     """
 
     def __init__(self, loss_weight: float = 5e-4, init_temperature: float = 0.07):
@@ -41,5 +43,4 @@ class PromptContrastiveLoss(nn.Module):
         # softmax with a large finite negative (not -inf, so an all-unlabeled instance stays finite)
         logits_t = logits.masked_fill((w <= 0)[:, :, None], -1e4)
         loss_t = F.cross_entropy(logits_t, labels, reduction='none')  # (B, K)
-        denom = w.sum().clamp(min=1.0)
-        return 0.5 * ((loss_v * w).sum() + (loss_t * w).sum()) / denom * self.loss_weight
+        return 0.5 * ((loss_v + loss_t) * w).sum() / w.numel() * self.loss_weight
