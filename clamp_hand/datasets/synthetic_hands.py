@@ -197,10 +197,10 @@ def sample_pose(rng):
         curl, spread = np.full(4, rng.uniform(0.15, 0.55)), rng.uniform(0.0, 0.6)
     elif mode == 2:
         curl, spread = np.full(4, rng.uniform(0.75, 1.0)), rng.uniform(0.0, 0.2)
-    elif mode == 3:
+    elif mode == 3:  # each finger straight or curled: pointing, victory, ...
         ext = rng.random(4) < 0.5
-        curl, spread = np.where(ext, rng.uniform(0, 0.15, 4), rng.uniform(0.7, 1.0, 4)), \
-            rng.uniform(0.0, 0.8)
+        curl = np.where(ext, rng.uniform(0, 0.15, 4), rng.uniform(0.7, 1.0, 4))
+        spread = rng.uniform(0.0, 0.8)
     else:
         curl, spread = rng.uniform(0, 1, 4), rng.uniform(0.0, 1.0)
     curl = np.clip(curl + rng.normal(0, 0.07, 4), 0, 1)
@@ -251,15 +251,15 @@ def build_hand(pose, scale=1.0, rng=None):
     th = pose['thumb']
     pts = chain(0, _THUMB_CMC.copy(), _THUMB_FRAME, t_len, _THUMB_RADII, th)
     joints[1:5] = pts[:4]
+    mcps = _MCP * np.stack([np.ones(4), jit(4), np.ones(4)], axis=1)  # metacarpal lengths
     for f in range(4):
         lengths = _PHALANX[f] * jit(3)
-        mcp = _MCP[f] * np.r_[1.0, jit(1)[0], 1.0]
         frame = _rot_z(-_REST_YAW[f])
-        pts = chain(f + 1, mcp, frame, lengths, _RADII[f], pose['fingers'][f])
+        pts = chain(f + 1, mcps[f], frame, lengths, _RADII[f], pose['fingers'][f])
         joints[5 + 4 * f:9 + 4 * f] = pts[:4]
         # metacarpal: a capsule from the carpus to the knuckle, part of the palm; the inner
         # ones hide inside the palm plates except for the knuckle bumps
-        caps.append((_CARPAL[f], mcp, _METACARPAL_R[f], _RADII[f, 0] * 1.05, PART_PALM,
+        caps.append((_CARPAL[f], mcps[f], _METACARPAL_R[f], _RADII[f, 0] * 1.05, PART_PALM,
                      -palm_n, False))
     # palm body: wrist block and ulnar (little finger) edge, then a front and a back plate
     # spanning the palm outline; the capsules round off the plates' edges
@@ -267,7 +267,7 @@ def build_hand(pose, scale=1.0, rng=None):
                  -palm_n, False))
     caps.append((np.array([-2.1, 1.8, 0.35]), np.array([-2.8, 6.4, 0.45]), 1.15, 1.0,
                  PART_PALM, -palm_n, False))
-    outline = [np.array([1.7, 0.9, 0.2]), _THUMB_CMC, _MCP[0], _MCP[1], _MCP[2], _MCP[3],
+    outline = [np.array([1.7, 0.9, 0.2]), _THUMB_CMC, mcps[0], mcps[1], mcps[2], mcps[3],
                np.array([-2.8, 6.4, 0.45]), np.array([-2.1, 1.8, 0.35]),
                np.array([-1.9, 0.9, 0.1])]
     centre = np.mean(outline, axis=0)
@@ -278,7 +278,7 @@ def build_hand(pose, scale=1.0, rng=None):
     # thumb web: from the CMC along the thumb metacarpal to most of the index metacarpal
     th_mcp = joints[2]
     web = np.stack([_THUMB_CMC, _THUMB_CMC + 0.8 * (th_mcp - _THUMB_CMC),
-                    _CARPAL[0] + 0.75 * (_MCP[0] - _CARPAL[0])])
+                    _CARPAL[0] + 0.75 * (mcps[0] - _CARPAL[0])])
     tris.append((web, PART_PALM, True))
     # forearm (long enough to leave the image), bent at the wrist
     arm = _rot_x(pose['wrist'][0]) @ _rot_z(pose['wrist'][1]) @ np.array([0.0, -1.0, 0.0])
@@ -367,7 +367,10 @@ class _ZBuffer:
             return
         X, Y = self.xs[None, x0:x1], self.ys[y0:y1, None]
         d = b - a
-        t = np.clip(((X - a[0]) * d[0] + (Y - a[1]) * d[1]) / max(d @ d, 1e-6), 0.0, 1.0)
+        if d @ d < 1e-6:  # seen end-on: only the nearer end shows
+            t = np.full((1, 1), 0.0 if za <= zb else 1.0, np.float32)
+        else:
+            t = np.clip(((X - a[0]) * d[0] + (Y - a[1]) * d[1]) / (d @ d), 0.0, 1.0)
         ex, ey = X - a[0] - t * d[0], Y - a[1] - t * d[1]
         r = ra + t * (rb - ra)
         q2 = 1.0 - (ex * ex + ey * ey) / (r * r)
@@ -713,8 +716,9 @@ def _hand_box(label, slot, kp, ss, w, h):
     if not xs:
         return None
     # round outwards to the 0.01-px grid, then clip
-    x0, x1 = max(0.0, math.floor(min(xs) * 100) / 100), min(float(w), math.ceil(max(xs) * 100) / 100)
-    y0, y1 = max(0.0, math.floor(min(ys) * 100) / 100), min(float(h), math.ceil(max(ys) * 100) / 100)
+    x0, x1 = math.floor(min(xs) * 100) / 100, math.ceil(max(xs) * 100) / 100
+    y0, y1 = math.floor(min(ys) * 100) / 100, math.ceil(max(ys) * 100) / 100
+    x0, y0, x1, y1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
     if x1 <= x0 or y1 <= y0:
         return None
     return [x0, y0, round(x1 - x0, 2), round(y1 - y0, 2)]
@@ -760,7 +764,10 @@ def generate_split(out_dir, split, num_images, size=128, num_hands=1, seed=0, wo
     jobs = [(out_dir, split, i, size, num_hands, seed) for i in range(num_images)]
     bar = dict(total=num_images, desc=f'synthhands {split}', disable=not progress, unit='img')
     if workers > 1 and num_images > 1:
-        with mp.get_context().Pool(workers, initializer=_worker_init) as pool:
+        # not 'fork': a parent that already ran OpenCV's thread pool can deadlock its children
+        ctx = mp.get_context('forkserver')
+        ctx.set_forkserver_preload([__name__])
+        with ctx.Pool(workers, initializer=_worker_init) as pool:
             results = list(tqdm(pool.imap(_render_one, jobs, chunksize=8), **bar))
     else:
         results = [_render_one(j) for j in tqdm(jobs, **bar)]
