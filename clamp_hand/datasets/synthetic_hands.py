@@ -386,7 +386,8 @@ class _ZBuffer:
         n = np.stack([ex / r, ey / r, -q], axis=-1)[win]
         col = np.broadcast_to(np.asarray(albedo, np.float32), n.shape).copy()
         if palmar is not None:
-            col *= 1.0 + np.clip(n @ palmar, 0, 1)[:, None] * palmar_boost(albedo)
+            col = np.minimum(col * (1.0 + np.clip(n @ palmar, 0, 1)[:, None]
+                                    * palmar_boost(albedo)), 0.95)
         if nail is not None:
             dorsal, nail_col = nail
             tw = np.broadcast_to(t, win.shape)[win]
@@ -400,8 +401,9 @@ class _ZBuffer:
     def triangle(self, uv, pts, label, albedo, palmar, focal, pp, pillow=None):
         """Flat triangle with image vertices ``uv`` (3, 2) px and camera points ``pts``
         (3, 3) cm; ``focal`` (px) and ``pp`` (2,) px are the camera at this resolution.
-        ``pillow``: ``(centre (2,) px, radius px)`` bends the normals outwards from
-        ``centre`` so that a set of flat triangles shades like one rounded surface."""
+        ``pillow``: ``(centre (2,) px, radius px, normal (3,))`` shades the triangle with
+        ``normal`` bent outwards from ``centre``, so that a fan of triangles looks like one
+        rounded surface."""
         x0, y0, x1, y1 = self._window(uv.min(0), uv.max(0))
         if x0 >= x1 or y0 >= y1:
             return
@@ -431,23 +433,25 @@ class _ZBuffer:
             return
         col = np.asarray(albedo, np.float32)
         if palmar is not None:
-            col = col * (1.0 + max(0.0, float(nrm @ palmar)) * palmar_boost(albedo))
+            col = np.minimum(col * (1.0 + max(0.0, float(nrm @ palmar)) * palmar_boost(albedo)),
+                             0.95)
         zs[win] = z[win]
         self.label[y0:y1, x0:x1][win] = label
         if pillow is None:
             self.normal[y0:y1, x0:x1][win] = nrm
         else:
-            (cx, cy), rad = pillow
+            (cx, cy), rad, base = pillow
+            base = base if base[2] <= 0 else -base
             out = np.stack(np.broadcast_arrays((X - cx) / rad, (Y - cy) / rad, 0 * X), -1)[win]
-            out -= (out @ nrm)[:, None] * nrm  # keep the bend within the plate
-            n = nrm + 0.8 * out
+            out -= (out @ base)[:, None] * base  # bend within the surface
+            n = base + 0.8 * out
             self.normal[y0:y1, x0:x1][win] = n / np.linalg.norm(n, axis=1, keepdims=True)
         self.albedo[y0:y1, x0:x1][win] = col
 
 
 def palmar_boost(skin):
     """How much lighter palms are than the back of the hand (darker skins: more)."""
-    return 0.08 + 0.35 * (1.0 - float(np.mean(skin)))
+    return 0.02 + 0.4 * (1.0 - float(np.mean(skin)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -551,27 +555,72 @@ def render_sample(rng, size=128, num_hands=1, ss=3):
 
 
 def _try_render(rng, size, num_hands, ss):
-    h = w = size
+    """One attempt of :func:`render_sample`; None if no keypoint ended up in the image."""
     types = ['right', 'left'] if num_hands == 2 else [('right', 'left')[int(rng.integers(2))]]
-    hands = [_posed_hand(rng, t == 'left') for t in types]
-    if num_hands == 2:  # place the left hand next to (and maybe over) the right one
-        ang = rng.uniform(0, 2 * math.pi)
-        dist = rng.uniform(0.3, 0.85) * 18.0
+    hands = _place_hands(rng, [_posed_hand(rng, t == 'left') for t in types])
+    cam = _frame_camera(rng, hands, size, num_hands)
+    zb = _rasterise(rng, hands, cam, size, ss)
+    hand_rgb, light = _shade(rng, zb, cam, ss)
+    image = _composite(rng, hand_rgb, zb.label > 0, light, size)
+    kps, projected, jdepth, boxes = [], [], [], []
+    for slot, hd in enumerate(hands):
+        uv = np.round(cam.project(hd['joints']), 2)
+        kp = _visibility(uv, zb.label, slot, ss, size)
+        projected.append(uv)
+        kps.append(kp)
+        jdepth.append(hd['joints'][:, 2])
+        boxes.append(_hand_box(zb.label, slot, kp, ss, size, size))
+    keypoints = np.concatenate(kps)
+    if not (keypoints[:, 2] > 0).any():
+        return None
+    seen = [b for b in boxes if b is not None]
+    x0, y0 = min(b[0] for b in seen), min(b[1] for b in seen)
+    x1, y1 = max(b[0] + b[2] for b in seen), max(b[1] + b[3] for b in seen)
+    bbox = [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)]
+    if bbox[2] <= 0 or bbox[3] <= 0:
+        return None
+    return dict(image=image, keypoints=keypoints, hand_types=types, hand_boxes=boxes, bbox=bbox,
+                label_map=zb.label, depth_map=zb.z,
+                hand_mask=(zb.label > 0).reshape(size, ss, size, ss).any(axis=(1, 3)),
+                joint_depth=np.concatenate(jdepth), projected=np.concatenate(projected), ss=ss,
+                jpeg_quality=int(rng.integers(80, 96)))
+
+
+def _place_hands(rng, hands):
+    """Put the hands (camera-aligned, centred at the origin) in front of the camera; a second
+    hand goes next to (and maybe over) the first. Returns ``hands``."""
+    if len(hands) == 2:
+        ang, dist = rng.uniform(0, 2 * math.pi), rng.uniform(0.3, 0.85) * 18.0
         _translate(hands[1], np.array([dist * math.cos(ang), dist * math.sin(ang),
                                        rng.normal(0, 3.0)]))
         mid = np.concatenate([hd['joints'] for hd in hands]).mean(0)
         for hd in hands:
             _translate(hd, -mid)
-    depth = rng.uniform(35.0, 70.0)
+    depth = rng.uniform(35.0, 70.0)  # cm
     for hd in hands:
         _translate(hd, np.array([0.0, 0.0, depth]))
-    # keep every primitive in front of the camera
     zmin = min(min(p0[2], p1[2]) - max(r0, r1) for hd in hands
                for p0, p1, r0, r1, *_ in hd['capsules'])
-    if zmin < 5.0:
+    if zmin < 5.0:  # keep every primitive in front of the camera
         for hd in hands:
             _translate(hd, np.array([0.0, 0.0, 5.0 - zmin]))
-    # focal length from the wanted box size, principal point from the wanted box position
+    return hands
+
+
+class _Camera:
+    """Pinhole camera: focal length ``f`` (px), principal point ``pp`` (2,) px."""
+
+    def __init__(self, f, pp):
+        self.f, self.pp = f, pp
+
+    def project(self, p):
+        """Camera points (..., 3) cm -> image points (..., 2) px."""
+        return self.f * p[..., :2] / p[..., 2:3] + self.pp
+
+
+def _frame_camera(rng, hands, size, num_hands):
+    """Choose the focal length so that the hands' box spans a random share of the image, and
+    the principal point so that the box lands at a random place, sometimes across a border."""
     joints = np.concatenate([hd['joints'] for hd in hands])
     n = joints[:, :2] / joints[:, 2:3]
     pad = 1.0 / joints[:, 2:3]  # ~1 cm of flesh around the joints
@@ -589,14 +638,16 @@ def _try_render(rng, size, num_hands, ss):
         else:
             centre = size / 2 + rng.normal(0, 0.05 * size)
         pp[k] = centre - f * (lo[k] + hi[k]) / 2
+    return _Camera(f, pp)
 
-    def project(p):
-        """camera points (..., 3) cm -> image px (..., 2)."""
-        return f * p[..., :2] / p[..., 2:3] + pp
 
-    # ---- rasterise ----------------------------------------------------------------------------
-    zb = _ZBuffer(h * ss, w * ss)
-    fs, pps = f * ss, pp * ss
+def _rasterise(rng, hands, cam, size, ss):
+    """Draw every hand's capsules and triangles into a z-buffer of (size * ss)^2 pixels."""
+    zb = _ZBuffer(size * ss, size * ss)
+    fs, pps = cam.f * ss, cam.pp * ss
+
+    def proj(p):  # camera points -> supersampled pixels
+        return cam.project(p) * ss
 
     sleeve_col = rng.random(3) * rng.uniform(0.3, 1.0)
     sleeve = rng.uniform(6, 20) / _ARM_LENGTH if rng.random() < 0.5 else None  # its start
@@ -605,26 +656,30 @@ def _try_render(rng, size, num_hands, ss):
     for slot, hd in enumerate(hands):
         if slot > 0 and not same_person:
             skin = _skin_colour(rng)
-        hd['skin'] = skin
         nail_col = np.clip(skin * 0.8 + np.array([0.22, 0.15, 0.15]), 0, 1)
         palmar = hd['palm_normal']
         for p0, p1, r0, r1, part, dorsal, tip in hd['capsules']:
-            a, b = project(p0) * ss, project(p1) * ss
             ra, rb = fs * r0 / p0[2], fs * r1 / p1[2]
             label = part_label(slot, part)
             pal = None if part == PART_FOREARM else (palmar if dorsal is None else -dorsal)
-            zb.capsule(a, b, ra, rb, p0[2], p1[2], r0, r1, label, skin, pal,
+            zb.capsule(proj(p0), proj(p1), ra, rb, p0[2], p1[2], r0, r1, label, skin, pal,
                        (dorsal, nail_col) if tip else None)
             if part == PART_FOREARM and sleeve is not None:  # over the far part of the arm
                 s0, rs = p0 + (p1 - p0) * sleeve, 1.15 * (r0 + (r1 - r0) * sleeve)
-                zb.capsule(project(s0) * ss, b, fs * rs / s0[2], rb * 1.15, s0[2], p1[2],
+                zb.capsule(proj(s0), proj(p1), fs * rs / s0[2], rb * 1.15, s0[2], p1[2],
                            rs, r1 * 1.15, label, sleeve_col, None, None)
-        pillow = (project(hd['palm_centre']) * ss, fs * hd['palm_radius'] / hd['palm_centre'][2])
+        pillow = (proj(hd['palm_centre']), fs * hd['palm_radius'] / hd['palm_centre'][2],
+                  palmar)
         for verts, part, pl in hd['triangles']:
-            zb.triangle(project(verts) * ss, verts, part_label(slot, part), skin, palmar, fs, pps,
+            zb.triangle(proj(verts), verts, part_label(slot, part), skin, palmar, fs, pps,
                         pillow if pl else None)
+    return zb
 
-    # ---- shade --------------------------------------------------------------------------------
+
+def _shade(rng, zb, cam, ss):
+    """Light the z-buffer (ambient + Lambert + a little specular, contact shadows, skin
+    blotches). Returns the hand colour (H, W, 3) float32 RGB, 0 off the hands, and the
+    light direction (3,) (camera frame, pointing at the light)."""
     mask = zb.label > 0
     light = _unit(np.array([rng.normal(0, 0.7), rng.normal(-0.4, 0.7), -rng.uniform(0.4, 1.3)]))
     amb, dif = rng.uniform(0.25, 0.5), rng.uniform(0.5, 0.85)
@@ -634,31 +689,36 @@ def _try_render(rng, size, num_hands, ss):
     spec = rng.uniform(0.0, 0.15) * np.clip(zb.normal @ half, 0, 1) ** 12
     shade = amb * np.array([1.0, 0.9, 0.88]) + dif * ndl[..., None] * light_col
     col = zb.albedo * shade.astype(np.float32) + spec[..., None]
-    # contact shadows: darken surfaces that lie well behind a nearby nearer surface
+    # contact shadows: darken surfaces that lie well (cm) behind a nearby nearer surface
     zfill = np.where(mask, zb.z, np.float32(1e4))
-    k = max(3, int(round(fs * 1.2 / depth)) | 1)
+    depth = float(np.median(zb.z[mask])) if mask.any() else 50.0
+    k = max(3, int(round(cam.f * ss * 1.2 / depth)) | 1)  # ~1.2 cm in pixels, odd
     zmin_near = cv2.erode(zfill, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     ao = np.clip((zfill - zmin_near) / 2.5, 0, 1)
     col *= (1.0 - 0.45 * cv2.GaussianBlur(ao, (0, 0), k / 4))[..., None]
-    # skin texture: gentle blotches
-    col *= (0.93 + 0.14 * _noise_field(rng, h * ss, w * ss, 12))[..., None]
+    col *= (0.93 + 0.14 * _noise_field(rng, *mask.shape, 12))[..., None]  # skin blotches
     col[~mask] = 0
-    # ---- composite over the background at image resolution -----------------------------------
-    prem = cv2.resize(col, (w, h), interpolation=cv2.INTER_AREA)
-    alpha = cv2.resize(mask.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
-    bg = random_background(rng, h, w)
+    return col, light
+
+
+def _composite(rng, hand_rgb, mask, light, size):
+    """Average the supersampled hands down, lay them with a soft drop shadow over a random
+    background, then apply camera effects (exposure, colour cast, gamma, blur or motion
+    blur, sensor noise). Returns (size, size, 3) uint8 BGR."""
+    prem = cv2.resize(hand_rgb, (size, size), interpolation=cv2.INTER_AREA)
+    alpha = cv2.resize(mask.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    bg = random_background(rng, size, size)
     shadow = cv2.GaussianBlur(alpha, (0, 0), max(1.0, 0.03 * size))
     off = (-light[:2] / max(abs(light[2]), 0.3) * 0.04 * size).astype(np.float32)
-    shadow = cv2.warpAffine(shadow, np.float32([[1, 0, off[0]], [0, 1, off[1]]]), (w, h))
+    shadow = cv2.warpAffine(shadow, np.float32([[1, 0, off[0]], [0, 1, off[1]]]), (size, size))
     bg *= (1.0 - rng.uniform(0.2, 0.5) * shadow)[..., None]
     img = bg * (1 - alpha[..., None]) + prem
-    # ---- camera effects -----------------------------------------------------------------------
     img = img * (rng.uniform(0.7, 1.25) * (1 + rng.normal(0, 0.05, 3))).astype(np.float32)
     img = np.clip(img, 0, 1) ** np.float32(rng.uniform(0.8, 1.25))
     r = rng.random()
     if r < 0.4:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.1))
-    elif r < 0.5:  # motion blur
+    elif r < 0.5:  # motion blur along a random direction
         klen = int(rng.integers(3, max(4, size // 25)))
         kern = np.zeros((klen, klen), np.float32)
         kern[klen // 2] = 1.0 / klen
@@ -666,38 +726,19 @@ def _try_render(rng, size, num_hands, ss):
         kern = cv2.warpAffine(kern, rot, (klen, klen))
         img = cv2.filter2D(img, -1, kern / max(kern.sum(), 1e-6))
     img = img + rng.normal(0, rng.uniform(0.0, 0.03), img.shape).astype(np.float32)
-    image = cv2.cvtColor((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
+    return cv2.cvtColor((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
 
-    # ---- annotations --------------------------------------------------------------------------
-    kps, projected, jdepth, boxes = [], [], [], []
-    for slot, hd in enumerate(hands):
-        uv = np.round(project(hd['joints']), 2)
-        projected.append(uv)
-        kp = np.zeros((NUM_KEYPOINTS, 3))
-        for j in range(NUM_KEYPOINTS):
-            x, y = uv[j]
-            if not (0 <= x < w and 0 <= y < h):
-                continue
-            lab = zb.label[int(math.floor(y * ss)), int(math.floor(x * ss))]
-            v = 2 if (lab == 0 or lab in joint_labels(slot, j)) else 1
-            kp[j] = (x, y, v)
-        kps.append(kp)
-        jdepth.append(hd['joints'][:, 2])
-        boxes.append(_hand_box(zb.label, slot, kp, ss, w, h))
-    keypoints = np.concatenate(kps)
-    if not (keypoints[:, 2] > 0).any():
-        return None
-    seen = [b for b in boxes if b is not None]
-    x0, y0 = min(b[0] for b in seen), min(b[1] for b in seen)
-    x1, y1 = max(b[0] + b[2] for b in seen), max(b[1] + b[3] for b in seen)
-    bbox = [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)]
-    if bbox[2] <= 0 or bbox[3] <= 0:
-        return None
-    return dict(image=image, keypoints=keypoints, hand_types=types, hand_boxes=boxes, bbox=bbox,
-                label_map=zb.label, depth_map=zb.z,
-                hand_mask=mask.reshape(h, ss, w, ss).any(axis=(1, 3)),
-                joint_depth=np.concatenate(jdepth), projected=np.concatenate(projected), ss=ss,
-                jpeg_quality=int(rng.integers(80, 96)))
+
+def _visibility(uv, label, slot, ss, size):
+    """Keypoints (21, 3) ``[x, y, v]`` of hand ``slot`` from its projected joints ``uv``
+    (21, 2) px and the label map (see the module docstring for the rules)."""
+    kp = np.zeros((NUM_KEYPOINTS, 3))
+    for j, (x, y) in enumerate(uv):
+        if not (0 <= x < size and 0 <= y < size):
+            continue  # truncated: v = 0 at 0, 0
+        lab = label[int(math.floor(y * ss)), int(math.floor(x * ss))]
+        kp[j] = (x, y, 2 if (lab == 0 or lab in joint_labels(slot, j)) else 1)
+    return kp
 
 
 def _hand_box(label, slot, kp, ss, w, h):
