@@ -22,8 +22,6 @@ def test_two_processes_equal_one_process_with_twice_the_batch(tmp_path):
     assert a['meta']['iter'] == b['meta']['iter'] == 4
     sa, sb = a['state_dict'], b['state_dict']
     assert sa.keys() == sb.keys()
-    init = None
-    moved = 0
     for k in sa:
         torch.testing.assert_close(sa[k], sb[k], rtol=1e-4, atol=1e-5, msg=k)
     # the run did train: trainable weights moved away from a fresh initialisation
@@ -33,5 +31,4 @@ def test_two_processes_equal_one_process_with_twice_the_batch(tmp_path):
     torch.manual_seed(0)
     init = MODELS.build(cfg.model).state_dict()
     for k in ('head.final_layer.weight', 'text_encoder.contexts', 'context_decoder.gamma'):
-        moved += int(not torch.allclose(init[k], sa[k]))
-    assert moved == 3
+        assert not torch.allclose(init[k], sa[k]), f'{k} did not train'
