@@ -101,11 +101,16 @@ class CLAMPEstimator(TopdownHeatmapEstimator):
         return super().train(mode)
 
     # ---- forward --------------------------------------------------------------------------
-    def forward_features(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """All intermediate tensors of one forward (see the module docstring for shapes)."""
+    def forward_features(self, inputs: Tensor,
+                         prompts: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """All intermediate tensors of one forward (see the module docstring for shapes).
+        ``prompts``: precomputed ``prompt_embeddings()`` ``(K,C)`` (e.g. folded into an
+        exported graph); default: computed (cached outside training)."""
         feats, cls, dense = self.backbone(inputs)
         b, c, h, w = dense.shape
-        prompts = self.prompt_embeddings().to(dense.dtype).expand(b, -1, -1)  # (B,K,C)
+        if prompts is None:
+            prompts = self.prompt_embeddings()
+        prompts = prompts.to(dense.dtype).expand(b, -1, -1)  # (B,K,C)
         visual_tokens = torch.cat([cls[:, None], dense.flatten(2).transpose(1, 2)], dim=1)
         refined = self.context_decoder(prompts, visual_tokens)  # (B,K,C)
         score_maps = torch.einsum('bchw,bkc->bkhw', F.normalize(dense, dim=1),
