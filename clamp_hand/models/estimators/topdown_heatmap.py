@@ -36,7 +36,10 @@ class TopdownHeatmapEstimator(BaseModel):
         codec: mmpose keypoint codec config (heatmap encoding/decoding and sizes).
         loss_keypoint: heatmap loss config.
         test_cfg: ``flip_test`` (bool), ``shift_heatmap`` (bool), ``output_heatmaps`` (bool).
-        pretrained: CLIP weights file loaded by ``init_weights`` (None: random init).
+        pretrained: CLIP weights file loaded by ``init_weights`` (None: random init); any
+            format ``clamp_hand.models.clip_weights`` reads (see pretrained/README.md).
+        pretrained_allow_missing: patterns (fnmatch) of backbone/text tensors that may be left
+            unfilled by ``pretrained``, e.g. ``['text_encoder.*']`` for image-only weights.
         metainfo: dataset meta (``flip_indices``), used when samples carry none (inference).
     """
 
@@ -49,6 +52,7 @@ class TopdownHeatmapEstimator(BaseModel):
                  head_extra_in_channels: int = 0,
                  test_cfg: Optional[dict] = None,
                  pretrained: Optional[str] = None,
+                 pretrained_allow_missing: Sequence[str] = (),
                  metainfo: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -63,6 +67,7 @@ class TopdownHeatmapEstimator(BaseModel):
         self.test_cfg = dict(flip_test=True, shift_heatmap=True, output_heatmaps=False)
         self.test_cfg.update(test_cfg or {})
         self.pretrained = pretrained
+        self.pretrained_allow_missing = tuple(pretrained_allow_missing)
         self.metainfo = dict(metainfo or {})
 
     @property
@@ -73,7 +78,7 @@ class TopdownHeatmapEstimator(BaseModel):
         super().init_weights()
         if self.pretrained:
             from clamp_hand.models.clip_weights import load_clip_weights
-            load_clip_weights(self, self.pretrained)
+            load_clip_weights(self, self.pretrained, self.pretrained_allow_missing)
 
     # ---- forward pieces -------------------------------------------------------------------
     def forward_heatmaps(self, inputs: Tensor) -> Tensor:

@@ -115,7 +115,21 @@ class KeypointPromptEncoder(nn.Module):
         k = names.shape[0]
         ctx = self.contexts.to(names.dtype).expand(k, -1, -1)  # (K, n_ctx, width)
         x = torch.cat([names[:, :1], ctx, names[:, 1:]], dim=1)  # (K, L, width)
-        x = x + self.positional_embedding.to(x.dtype)
-        x = self.transformer(x, attn_mask=self.attn_mask)
-        x = self.ln_final(x[torch.arange(k, device=x.device), self.eot_index])  # (K, width)
+        return self._encode(x, self.eot_index)
+
+    def encode_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Plain CLIP text encoding (no contexts) of token ids ``(N, L)``, ``L <= seq_length``,
+        EOT = the largest id of each row -> ``(N, embed_dim)``. Equals CLIP's ``encode_text``
+        on the same ids zero-padded to any length (the attention is causal)."""
+        if tokens.shape[1] > self.seq_length:
+            raise ValueError(f'{tokens.shape[1]} tokens exceed the {self.seq_length} text '
+                             'positions of this encoder')
+        return self._encode(self.token_embedding(tokens), tokens.argmax(dim=-1))
+
+    def _encode(self, x: torch.Tensor, eot_index: torch.Tensor) -> torch.Tensor:
+        """Token embeddings ``(N, L, width)`` -> projected EOT features ``(N, embed_dim)``."""
+        n, length = x.shape[:2]
+        x = x + self.positional_embedding[:length].to(x.dtype)
+        x = self.transformer(x, attn_mask=self.attn_mask[:length, :length])
+        x = self.ln_final(x[torch.arange(n, device=x.device), eot_index])  # (N, width)
         return x @ self.text_projection
