@@ -5,9 +5,9 @@ implementation's image and text embeddings; positional-embedding resizing; error
 No weights can be downloaded here, so each test saves a small random CLIP in the format itself.
 """
 import json
-import os
 import os.path as osp
 
+import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
@@ -20,7 +20,7 @@ from clamp_hand.models.backbones import CLIPViT
 from clamp_hand.models.clip_weights import load_clip_weights
 from clamp_hand.models.prompting import KeypointPromptEncoder, tokenize
 from clamp_hand.registry import MODELS
-from conftest import TINY_HAND_SAMPLES_CFG
+from conftest import ROOT, TINY_HAND_SAMPLES_CFG
 
 # One tiny CLIP shape for every format: ViT 2x64, 16 px patches at 32 px; text 2x32.
 IMAGE, PATCH, V_WIDTH, V_HEADS, LAYERS, T_WIDTH, T_HEADS, EMBED = 32, 16, 64, 2, 2, 32, 2, 32
@@ -130,6 +130,8 @@ def test_open_clip_checkpoint(tmp_path, variant):
     report = check_against_reference(save_open_clip(ref, tmp_path, variant), ref.encode_image,
                                      ref.encode_text)
     assert report.format == 'open_clip'
+    # Only the hub folder's open_clip_config.json records the activation; else a note says so.
+    assert bool(report.notes) == (variant != 'hub-folder')
     assert report.skipped == {'logit_scale': 'not part of the image or text tower'}
 
 
@@ -270,3 +272,25 @@ def test_estimator_init_weights_from_config(tmp_path):
     assert torch.equal(model.backbone.conv1.weight, visual.conv1.weight)
     assert torch.equal(model.backbone.proj, visual.proj)
     assert model.backbone.positional_embedding.shape[0] == 1 + (128 // b.patch_size) ** 2
+
+
+def test_vit_b16_config(tmp_path):
+    """Full size: an OpenAI-shaped ViT-B/16 (224 px, 77 text positions) into the AssemblyHands
+    ViT-B/16 config (256 px, 21 prompts); every tower tensor filled, text embeddings equal."""
+    cfg = load_config(osp.join(ROOT, 'configs/assemblyhands/'
+                               'clamp_vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py'))
+    cfg.model.pretrained = None
+    model = MODELS.build(cfg.model).eval()
+    torch.manual_seed(0)
+    ref = open_clip.create_model('ViT-B-16', pretrained=None, force_quick_gelu=True).eval()
+    path = str(tmp_path / 'vit-b-16.safetensors')
+    save_file({k: v.contiguous() for k, v in ref.state_dict().items()}, path)
+    report = load_clip_weights(model, path)
+    seq = model.text_encoder.seq_length
+    assert report.resized == {'backbone.positional_embedding': ((197, 768), (257, 768))}
+    assert report.truncated == {'text_encoder.positional_embedding': ((77, 512), (seq, 512))}
+    assert report.missing == ['text_encoder.contexts']
+    tokens = tokenize(model.text_encoder.prompts, seq)
+    with torch.no_grad():
+        diff = model.text_encoder.encode_tokens(tokens) - ref.encode_text(F.pad(tokens, (0, 77 - seq)))
+    assert diff.abs().max() < TOL

@@ -15,8 +15,9 @@ Every backbone/text tensor the file does not fill is an error unless it matches 
 ``text_encoder.contexts`` is never in CLIP files and is always allowed.
 """
 import fnmatch
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import print_log
@@ -45,11 +46,10 @@ class CLIPLoadReport:
     skipped: Dict[str, str] = field(default_factory=dict)  # file key -> why it was not used
     missing: List[str] = field(default_factory=list)  # left as initialised (allowed)
     file_dtypes: List[str] = field(default_factory=list)  # of the loaded tensors, as stored
+    notes: List[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        towers = {}
-        for k in self.loaded:
-            towers[k.split('.')[0]] = towers.get(k.split('.')[0], 0) + 1
+        towers = Counter(k.split('.')[0] for k in self.loaded)
         lines = [f'CLIP weights from {self.file} ({self.format}, {"/".join(self.file_dtypes)}): '
                  'loaded ' + ', '.join(f'{n} {t} tensors' for t, n in towers.items())]
         lines += [f'  resized {k} {a} -> {b} (bilinear, class position kept)'
@@ -60,10 +60,11 @@ class CLIPLoadReport:
         if self.skipped:
             lines.append('  file entries not used: ' + ', '.join(
                 f'{k} ({why})' for k, why in self.skipped.items()))
+        lines += [f'  note: {n}' for n in self.notes]
         return '\n'.join(lines)
 
 
-def _model_key(file_key: str) -> str:
+def _model_key(file_key: str) -> Optional[str]:
     """Canonical CLIP name -> this project's name (None: not part of either tower)."""
     if file_key.startswith('visual.'):
         return 'backbone.' + file_key[len('visual.'):]
@@ -72,17 +73,27 @@ def _model_key(file_key: str) -> str:
     return None
 
 
-def _check_activation(ckpt, towers: Dict[str, nn.Module]) -> None:
+def _check_activation(ckpt, towers: Dict[str, nn.Module], report: CLIPLoadReport) -> None:
+    """The file's MLP activation must be the model's where the file records it; a note in the
+    report where it does not."""
+    unknown = []
     for tower, side in (('backbone', 'visual'), ('text_encoder', 'text')):
-        act = ckpt.activation.get(side)
-        if act is None or tower not in towers:
+        if tower not in towers:
             continue
-        uses_quick = any(isinstance(m, QuickGELU) for m in towers[tower].modules())
-        if act != ('quick_gelu' if uses_quick else 'gelu'):
+        act = ckpt.activation.get(side)
+        model_act = 'quick_gelu' if any(isinstance(m, QuickGELU)
+                                        for m in towers[tower].modules()) else 'gelu'
+        if act is None:
+            unknown.append(f'model.{tower} uses {model_act}')
+        elif act != model_act:
             fix = (f'set model.{tower}.quick_gelu={act == "quick_gelu"}'
                    if act in ('quick_gelu', 'gelu') else 'use weights trained with (Quick)GELU')
             raise ValueError(f'{ckpt.file}: its {side} tower was trained with {act} but '
-                             f'model.{tower} uses {"quick_gelu" if uses_quick else "gelu"}; {fix}')
+                             f'model.{tower} uses {model_act}; {fix}')
+    if unknown:
+        report.notes.append(
+            f'the file does not record its activation ({", ".join(unknown)}): OpenAI-trained '
+            'CLIP needs quick_gelu=True, LAION/DataComp open_clip weights quick_gelu=False')
 
 
 def _fit(model_key: str, value: torch.Tensor, target: torch.Tensor,
@@ -124,10 +135,10 @@ def load_clip_weights(model: nn.Module, path: str,
         raise TypeError(f'{type(model).__name__} has neither a backbone nor a text_encoder to '
                         'load CLIP weights into')
     ckpt = read_clip_checkpoint(path)
-    _check_activation(ckpt, towers)
+    report = CLIPLoadReport(path=path, file=ckpt.file, format=ckpt.format)
+    _check_activation(ckpt, towers, report)
     targets = {f'{t}.{k}': v for t, m in towers.items()
                for k, v in m.state_dict(keep_vars=True).items()}
-    report = CLIPLoadReport(path=path, file=ckpt.file, format=ckpt.format)
 
     sources, unexpected = {}, []  # model key -> file key
     for file_key in ckpt.state_dict:
