@@ -6,6 +6,8 @@ codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(64, 64), s
              unbiased=True)
 model = dict(
     type='CLAMPEstimator',
+    # CLIP weights in any format of pretrained/README.md (OpenAI .pt, open_clip, Hugging Face);
+    # pretrained_allow_missing=['text_encoder.*'] would accept an image-only file.
     pretrained='pretrained/ViT-B-16.pt',
     data_preprocessor=dict(
         type='ImgDataPreprocessor', bgr_to_rgb=True,
