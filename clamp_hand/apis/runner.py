@@ -8,6 +8,7 @@ import torch.distributed as dist
 from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exported for tools)
 from mmengine.runner import Runner
 
+from clamp_hand.apis.config_check import check_registered_types
 from clamp_hand.registry import register_all_modules
 
 
@@ -48,6 +49,19 @@ def check_keypoint_layout(cfg: Config, path: str = '<config>') -> None:
                 '(e.g. keypoint_prompts from the same configs/_base_/datasets file)')
 
 
+def add_reliability_hooks(cfg: Config) -> None:
+    """Append the hooks every run needs unless the config already has one of that type:
+    ``KeypointLayoutCheckHook`` (refuse checkpoints of another keypoint layout) and
+    ``NonFiniteLossHook`` (stop on a NaN/Inf loss; set it in ``custom_hooks`` with
+    ``on_nonfinite='skip'`` to skip such steps instead)."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    present = {h.get('type') for h in hooks if isinstance(h, dict)}
+    for name in ('KeypointLayoutCheckHook', 'NonFiniteLossHook'):
+        if name not in present:
+            hooks.append(dict(type=name))
+    cfg.custom_hooks = hooks
+
+
 def init_distributed_if_needed(launcher: str) -> str:
     """For ``--launcher pytorch`` without CUDA, start a gloo process group before the Runner
     exists (mmengine's own init calls ``torch.cuda.set_device``, which fails on CPU) and
@@ -66,6 +80,8 @@ def build_runner(cfg: Config,
                  config_path: Optional[str] = None) -> Runner:
     """Settle work dir, launcher, AMP and resume on ``cfg`` and build the Runner."""
     register_all_modules()
+    check_registered_types(cfg, config_path or cfg.filename or '<config>')
+    add_reliability_hooks(cfg)
     if work_dir:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

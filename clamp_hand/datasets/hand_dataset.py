@@ -1,9 +1,19 @@
 """COCO-format hand keypoint datasets (AssemblyHands after conversion, synthetic hands, any
-other hand data written as COCO keypoints json)."""
-from mmengine.logging import MessageHub
+other hand data written as COCO keypoints json), with checks of every record and image."""
+import logging
+import os.path as osp
+from collections import Counter
+from typing import List, Tuple
+
+from mmengine.fileio import exists, load
+from mmengine.logging import MessageHub, print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
+from clamp_hand.datasets.annotation_checks import (BROKEN, annotation_problem,
+                                                   image_file_problem)
 from clamp_hand.registry import DATASETS
+
+MAX_WARNINGS = 20  # individual warnings per annotation file; the summary counts them all
 
 
 @DATASETS.register_module()
@@ -11,20 +21,154 @@ class HandKeypointDataset(BaseCocoStyleDataset):
     """A COCO keypoints json of hands; ``metainfo`` (keypoint names, flip pairs, sigmas) comes
     from the config, e.g. ``configs/_base_/datasets/hand21_wrist_first.py``.
 
+    Bad records (see ``annotation_checks``) and bad image files:
+
+    - training (``test_mode=False``): the annotation or image is skipped with one warning naming
+      the annotation file, the image and the annotation id; the log then says how many were
+      skipped and why (``skipped 3 of 120 annotations``).
+    - evaluation (``test_mode=True``): ground truth is never dropped. A broken record (missing
+      field, zero/negative box, wrong keypoint count) or an image that cannot be read is an
+      error naming the file and the annotation id; hands without visible keypoints (ignored by
+      COCO AP, masked out of PCK/EPE) and visible keypoints outside the image are kept, the
+      latter with a warning.
+    - ``strict=True``: any problem is an error, in training too.
+
     Args:
         eval_from_ann_file: in test mode mmpose publishes ``ann_file`` (keyed by the dataset
             name) for CocoMetric to read the ground truth from. Set False when several test
             datasets share one layout (``ConcatDataset``): the metric then builds the ground
             truth from the samples themselves instead of from whichever file came last.
+        strict: fail at the first bad record or image instead of skipping it.
     """
 
     METAINFO: dict = dict()
 
-    def __init__(self, *args, metainfo: dict = None, eval_from_ann_file: bool = True, **kwargs):
+    def __init__(self, *args, metainfo: dict = None, eval_from_ann_file: bool = True,
+                 strict: bool = False, **kwargs):
         if not metainfo:
             raise ValueError('HandKeypointDataset needs metainfo=dict(...) with the keypoint '
                              'layout: set it from a configs/_base_/datasets/*.py file')
+        self.strict = strict
+        self.skipped_images = 0
+        self._bad_images = set()
         super().__init__(*args, metainfo=metainfo, **kwargs)
         if self.test_mode and not eval_from_ann_file:
             MessageHub.get_current_instance().update_info_dict(
                 {f"{self.metainfo['dataset_name']}_ann_file": None})
+
+    # ---- annotations ------------------------------------------------------------------------
+    def _load_annotations(self) -> Tuple[List[dict], List[dict]]:
+        """Read the COCO json, check every record and parse the usable ones (mmpose's
+        ``parse_data_info``), in file order."""
+        if not exists(self.ann_file):
+            raise FileNotFoundError(f'annotation file {self.ann_file} does not exist')
+        data = load(self.ann_file)
+        if 'categories' in data:
+            self._metainfo['CLASSES'] = data['categories']
+        images = {img['id']: img for img in data.get('images', []) if 'id' in img}
+        by_image = {}
+        for ann in data.get('annotations', []):
+            by_image.setdefault(ann.get('image_id'), []).append(ann)
+        # annotations of unknown images are reported under their (unknown) image id
+        order = list(images) + [i for i in by_image if i not in images]
+
+        num_keypoints = self.metainfo['num_keypoints']
+        instances, image_list, skipped = [], [], Counter()
+        for img_id in order:
+            if isinstance(img_id, int) and img_id % self.sample_interval != 0:
+                continue
+            img = images.get(img_id)
+            if img is not None and 'file_name' in img:
+                img = dict(img, img_id=img_id,
+                           img_path=osp.join(self.data_prefix['img'], img['file_name']))
+                image_list.append(img)
+            for ann in by_image.get(img_id, []):
+                problem = annotation_problem(ann, img, num_keypoints)
+                if problem is not None and self._reject(ann, img, *problem, skipped):
+                    continue
+                instances.append(self.parse_data_info(dict(raw_ann_info=ann, raw_img_info=img)))
+        total = len(data.get('annotations', []))
+        if skipped:
+            reasons = ', '.join(f'{n} {r}' for r, n in skipped.most_common())
+            print_log(f'{self.ann_file}: skipped {sum(skipped.values())} of {total} '
+                      f'annotations ({reasons}); set strict=True in the dataset config to '
+                      'stop at the first bad record instead', logger='current',
+                      level=logging.WARNING)
+        if total and not instances:
+            raise ValueError(f'{self.ann_file}: none of its {total} annotations is usable '
+                             '(see the warnings above)')
+        return instances, image_list
+
+    def _reject(self, ann: dict, img, kind: str, reason: str, skipped: Counter) -> bool:
+        """Decide on a record with a problem: True to drop it (training), False to keep it
+        (evaluation, doubtful records); raises in strict mode and for broken evaluation
+        records."""
+        where = (f'{self.ann_file}: annotation id {ann.get("id", "?")} '
+                 f'(image {(img or {}).get("file_name", ann.get("image_id", "?"))})')
+        if self.strict:
+            raise ValueError(f'{where}: {reason} (strict=True: fix the record, or set '
+                             'strict=False to skip such records in training)')
+        if self.test_mode:
+            if kind == BROKEN:
+                raise ValueError(f'{where}: {reason}. Evaluation does not drop ground truth: '
+                                 'fix or remove this record from the annotation file')
+            if 'outside' in reason:
+                print_log(f'{where}: {reason}; kept as ground truth for evaluation',
+                          logger='current', level=logging.WARNING)
+            return False
+        skipped[_short(reason)] += 1
+        if sum(skipped.values()) <= MAX_WARNINGS:
+            print_log(f'{where}: {reason}; skipped for training', logger='current',
+                      level=logging.WARNING)
+        elif sum(skipped.values()) == MAX_WARNINGS + 1:
+            print_log(f'{self.ann_file}: more bad annotations; only the count follows',
+                      logger='current', level=logging.WARNING)
+        return True
+
+    def _get_topdown_data_infos(self, instance_list: List[dict]) -> List[dict]:
+        """Training: mmpose's filter (crowd regions, empty boxes). Evaluation: every checked
+        record is kept except crowd regions, which COCO evaluation ignores anyway."""
+        if not self.test_mode:
+            return super()._get_topdown_data_infos(instance_list)
+        return [d for d in instance_list if not d.get('iscrowd')]
+
+    # ---- images -----------------------------------------------------------------------------
+    def prepare_data(self, idx):
+        """mmpose's ``prepare_data``; in training, a sample whose image cannot be read returns
+        None (``BaseDataset.__getitem__`` then draws another sample), with one warning per
+        file."""
+        if idx in self._bad_images and not self.test_mode:
+            return None
+        try:
+            return super().prepare_data(idx)
+        except Exception as err:
+            info = self.get_data_info(idx)
+            path = info.get('img_path')
+            reason = image_file_problem(path) if isinstance(path, str) else None
+            if reason is None:
+                raise  # not an image problem: a real error of the pipeline
+            where = f'image {path} (annotation id {info.get("id", "?")}, {self.ann_file})'
+            if self.test_mode or self.strict:
+                raise RuntimeError(f'{where}: {reason}. '
+                                   + ('Evaluation needs every image: restore the file or '
+                                      'remove its annotations.' if self.test_mode else
+                                      'strict=True: fix the image or set strict=False to skip '
+                                      'it in training.')) from err
+            self._bad_images.add(idx)
+            self.skipped_images += 1
+            print_log(f'{where}: {reason}; skipped for training ({self.skipped_images} '
+                      'unusable sample(s) so far in this dataset)', logger='current',
+                      level=logging.WARNING)
+            return None
+
+
+REASON_LABELS = (('missing field', 'missing field'), ('bbox', 'bad box'),
+                 ('keypoints has', 'wrong keypoint count'), ('non-numeric', 'bad keypoints'),
+                 ('no visible keypoint', 'no visible keypoint'),
+                 ('outside the', 'keypoint outside the image'),
+                 ('not in the images list', 'unknown image'), ('image record', 'bad image record'))
+
+
+def _short(reason: str) -> str:
+    """Group reasons for the summary (drop the record-specific numbers)."""
+    return next((label for key, label in REASON_LABELS if key in reason), reason)

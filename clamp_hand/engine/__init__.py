@@ -1,3 +1,7 @@
+from .checkpoint_hook import AtomicCheckpointHook
+from .layout_check_hook import KeypointLayoutCheckHook
+from .nonfinite_hook import NonFiniteLossHook
 from .optim_constructor import CLAMPOptimWrapperConstructor
 
-__all__ = ['CLAMPOptimWrapperConstructor']
+__all__ = ['CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'KeypointLayoutCheckHook',
+           'NonFiniteLossHook']

@@ -1,0 +1,153 @@
+"""Checkpoints that are never half-written.
+
+mmengine's ``CheckpointHook`` writes ``epoch_N.pth`` in place and removes the oldest kept
+checkpoint *before* writing the new one, so a crash (or SIGKILL) during a save can leave a
+truncated file and no loadable checkpoint at all. ``AtomicCheckpointHook`` keeps every
+behaviour of ``CheckpointHook`` (interval, ``max_keep_ckpts``, ``save_best``, ``last_checkpoint``)
+and changes only the order of the file operations:
+
+1. write ``<name>.tmp``, flush it to disk (fsync), then ``os.replace`` it onto ``<name>``
+   (atomic on POSIX file systems: readers see the old file or the new one, never half);
+2. point ``last_checkpoint`` at the new file (also through a temporary file);
+3. only then remove the checkpoint that fell out of ``max_keep_ckpts`` (or the previous best).
+
+It also refuses to write a checkpoint whose weights hold NaN or Inf.
+"""
+import os
+import os.path as osp
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+from mmengine.model import is_model_wrapper
+
+from clamp_hand.registry import HOOKS
+
+
+def fsync_replace(tmp_path: str, final_path: str) -> None:
+    """Flush ``tmp_path`` to disk and atomically rename it to ``final_path``."""
+    with open(tmp_path, 'rb+') as f:
+        os.fsync(f.fileno())
+    os.replace(tmp_path, final_path)
+    try:  # make the rename itself durable
+        dir_fd = os.open(osp.dirname(osp.abspath(final_path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    """Write a small text file through ``<path>.tmp`` + rename."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    fsync_replace(tmp, path)
+
+
+def nonfinite_weights(model: torch.nn.Module) -> list:
+    """Names of the floating-point parameters/buffers holding NaN or Inf."""
+    return [name for name, t in model.state_dict().items()
+            if torch.is_floating_point(t) and not torch.isfinite(t).all()]
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """``CheckpointHook`` with atomic writes, delete-after-write retention and a NaN guard.
+    Takes the same arguments as mmengine's ``CheckpointHook``; local ``out_dir`` only for the
+    atomic part (remote back ends are written as mmengine does)."""
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        self._is_local = '://' not in str(self.out_dir)
+        if self._is_local and is_main_process():
+            for name in sorted(os.listdir(self.out_dir)) if osp.isdir(self.out_dir) else []:
+                if name.endswith('.pth.tmp'):  # left by a run killed while saving
+                    os.remove(osp.join(self.out_dir, name))
+                    runner.logger.warning(f'removed half-written checkpoint {name} '
+                                          'left by an interrupted run')
+
+    # -- every save of this hook goes through here -------------------------------------------
+    def _save(self, runner, filename: str, *args, **kwargs) -> None:
+        """``Runner.save_checkpoint(out_dir, filename, ...)``, made atomic."""
+        save = type(runner).save_checkpoint.__get__(runner)
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        bad = nonfinite_weights(model)
+        if bad:
+            raise FloatingPointError(
+                f'refusing to save checkpoint {filename}: non-finite values in {len(bad)} '
+                f'weights ({", ".join(bad[:5])}{", ..." if len(bad) > 5 else ""}); '
+                f'the last good checkpoint is {self.last_ckpt}')
+        if not getattr(self, '_is_local', False):
+            save(self.out_dir, filename, *args, **kwargs)
+            return
+        save(self.out_dir, filename + '.tmp', *args, **kwargs)
+        if is_main_process():  # runner.save_checkpoint writes on the main process only
+            fsync_replace(osp.join(self.out_dir, filename + '.tmp'),
+                          osp.join(self.out_dir, filename))
+
+    def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        outdated = None
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
+                                            self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                outdated = self.keep_ckpt_ids.popleft()
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+
+        self._save(runner, filename,
+                   file_client_args=self.file_client_args,
+                   save_optimizer=self.save_optimizer,
+                   save_param_scheduler=self.save_param_scheduler,
+                   meta=meta, by_epoch=self.by_epoch, backend_args=self.backend_args,
+                   **self.args)
+        if not is_main_process():
+            return
+        last = osp.join(runner.work_dir, 'last_checkpoint')
+        if self._is_local:
+            write_text_atomic(last, self.last_ckpt)
+        else:
+            with open(last, 'w') as f:
+                f.write(self.last_ckpt)
+        if outdated is not None and outdated != step:
+            self._remove(self.file_backend.join_path(self.out_dir,
+                                                     self.filename_tmpl.format(outdated)))
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        """mmengine's best-checkpoint logic, with its saves made atomic and the previous best
+        removed only after the new best is on disk."""
+        previous = (self.best_ckpt_path, dict(getattr(self, 'best_ckpt_path_dict', {}) or {}))
+        # hide the previous best from the parent so that it does not delete it first
+        self.best_ckpt_path = None
+        if previous[1]:
+            self.best_ckpt_path_dict = {k: None for k in previous[1]}
+        runner.save_checkpoint = lambda out_dir, filename, *args, **kw: self._save(
+            runner, filename, *args, **kw)
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            del runner.save_checkpoint  # back to the class method
+            if self.best_ckpt_path is None:
+                self.best_ckpt_path = previous[0]
+            for key, old in previous[1].items():
+                if self.best_ckpt_path_dict.get(key) is None:
+                    self.best_ckpt_path_dict[key] = old
+        for old, new in [(previous[0], self.best_ckpt_path)] + [
+                (old, self.best_ckpt_path_dict.get(k)) for k, old in previous[1].items()]:
+            if old and old != new and is_main_process():
+                self._remove(old)
+                runner.logger.info(f'The previous best checkpoint {old} is removed')
+
+    def _remove(self, path: str) -> None:
+        if not is_main_process():
+            return
+        if self.file_backend.isfile(path):
+            self.file_backend.remove(path)
+        elif self.file_backend.isdir(path):  # deepspeed-style checkpoint folders
+            self.file_backend.rmtree(path)

@@ -1,0 +1,94 @@
+"""Helpers shared by tests/test_reliability_*.py: a tiny epoch-based config written next to
+the test (64x64 CLAMP, 12 real hands, batch 4: 3 iterations per epoch) and checkpoint
+comparison."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+
+from conftest import ROOT
+
+TESTS = osp.dirname(osp.abspath(__file__))
+DIST_CHECK_CFG = osp.join(ROOT, 'configs', 'hand_samples',
+                          'clamp_vit-tiny_2xb4-4iter_dist-check-64x64.py')
+HOOKS_ENV = dict(PYTHONPATH=TESTS + os.pathsep + ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+
+EPOCH_CFG = f'''
+_base_ = [{DIST_CHECK_CFG!r}]
+custom_imports = dict(imports=['clamp_hand.registry', 'reliability_hooks'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='KillAtIterHook'), dict(type='NanLossAtIterHook')]
+randomness = dict(seed=0, deterministic=True)
+max_epochs = {{epochs}}
+train_dataloader = dict(batch_size=4, sampler=dict(type='DefaultSampler', shuffle=True))
+train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop', max_epochs=max_epochs,
+                 val_interval=1000)
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=5, start_factor=0.1, by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=0, end=max_epochs, eta_min=1e-5, by_epoch=True,
+         convert_to_iter_based=True),
+]
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts={{keep}}))
+log_processor = dict(by_epoch=True)
+'''
+
+VAL_CFG = '''
+_val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=(64, 64)),
+    dict(type='PackPoseInputs'),
+]
+val_dataloader = dict(
+    batch_size=12, num_workers=0, persistent_workers=False, drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(type='ConcatDataset', datasets=[
+        dict(type='HandKeypointDataset', data_root={root!r}, metainfo={{{{_base_.dataset_info}}}},
+             ann_file=f'{{name}}/test_{{name}}.json', data_prefix=dict(img=f'{{name}}/'),
+             pipeline=_val_pipeline, test_mode=True, eval_from_ann_file=False)
+        for name in ('onehand10k', 'freihand')]))
+val_cfg = dict(type='ValLoop')
+val_evaluator = [dict(type='CocoMetric', nms_mode='none'), dict(type='EPE')]
+'''
+
+
+def write_epoch_config(path, epochs=4, keep=2, extra=''):
+    """Write the tiny epoch-based config to ``path``; ``extra`` is appended verbatim."""
+    with open(path, 'w') as f:
+        f.write(EPOCH_CFG.format(epochs=epochs, keep=keep) + extra)
+    return str(path)
+
+
+def load_ckpt(path):
+    return torch.load(path, map_location='cpu', weights_only=False)
+
+
+def assert_tensors_close(a, b, what, rtol=1e-5, atol=1e-6):
+    """Nested dicts/lists of tensors and numbers are equal (tensors within tolerance)."""
+    if torch.is_tensor(a):
+        torch.testing.assert_close(a, b, rtol=rtol, atol=atol, msg=what)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), what
+        for k in a:
+            assert_tensors_close(a[k], b[k], f'{what}.{k}', rtol, atol)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), what
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_tensors_close(x, y, f'{what}[{i}]', rtol, atol)
+    else:
+        assert a == b, (what, a, b)
+
+
+def start_tool(args, log_path, env=None):
+    """Start ``python tools/X.py ...`` from the repo root in the background (as
+    ``conftest.run_tool`` runs it), stdout and stderr to ``log_path``; returns the Popen."""
+    full_env = dict(os.environ)
+    full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + full_env.get('PATH', '')
+    full_env['PYTHON'] = sys.executable
+    full_env.update(env or {})
+    with open(log_path, 'w') as log:
+        return subprocess.Popen([sys.executable] + list(args), cwd=ROOT, env=full_env,
+                                stdout=log, stderr=subprocess.STDOUT)
