@@ -45,6 +45,7 @@ def plot_curves(work_dir: str, out_file: Optional[str] = None) -> str:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     train, val = read_scalars(work_dir)
     if not train:
@@ -68,6 +69,7 @@ def plot_curves(work_dir: str, out_file: Optional[str] = None) -> str:
     for key in keys:
         pts = [(r.get('step', i + 1), r[key]) for i, r in enumerate(val) if key in r]
         ax_val.plot(*zip(*pts), marker='o', label=key)
+    ax_val.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_val.set_xlabel('epoch')
     ax_val.set_ylabel('metric')
     ax_val.set_ylim(0, 1.0)
