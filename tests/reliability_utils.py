@@ -15,23 +15,24 @@ DIST_CHECK_CFG = osp.join(ROOT, 'configs', 'hand_samples',
                           'clamp_vit-tiny_2xb4-4iter_dist-check-64x64.py')
 HOOKS_ENV = dict(PYTHONPATH=TESTS + os.pathsep + ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
 
-EPOCH_CFG = f'''
-_base_ = [{DIST_CHECK_CFG!r}]
+EPOCH_CFG = '''
+_base_ = [{base!r}]
 custom_imports = dict(imports=['clamp_hand.registry', 'reliability_hooks'],
                       allow_failed_imports=False)
 custom_hooks = [dict(type='KillAtIterHook'), dict(type='NanLossAtIterHook')]
 randomness = dict(seed=0, deterministic=True)
-max_epochs = {{epochs}}
+max_epochs = {epochs}
 train_dataloader = dict(batch_size=4, sampler=dict(type='DefaultSampler', shuffle=True))
 train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop', max_epochs=max_epochs,
-                 val_interval=1000)
+                 val_interval={val_interval})
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=5, start_factor=0.1, by_epoch=False),
     dict(type='CosineAnnealingLR', begin=0, end=max_epochs, eta_min=1e-5, by_epoch=True,
          convert_to_iter_based=True),
 ]
 default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts={{keep}}))
+                     checkpoint=dict(interval=1, by_epoch=True, max_keep_ckpts={keep},
+                                     {checkpoint}))
 log_processor = dict(by_epoch=True)
 '''
 
@@ -42,7 +43,7 @@ _val_pipeline = [
     dict(type='TopdownAffine', input_size=(64, 64)),
     dict(type='PackPoseInputs'),
 ]
-val_dataloader = dict(
+val_dataloader = dict(_delete_=True,
     batch_size=12, num_workers=0, persistent_workers=False, drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=dict(type='ConcatDataset', datasets=[
@@ -50,15 +51,17 @@ val_dataloader = dict(
              ann_file=f'{{name}}/test_{{name}}.json', data_prefix=dict(img=f'{{name}}/'),
              pipeline=_val_pipeline, test_mode=True, eval_from_ann_file=False)
         for name in ('onehand10k', 'freihand')]))
-val_cfg = dict(type='ValLoop')
+val_cfg = dict(_delete_=True, type='ValLoop')
 val_evaluator = [dict(type='CocoMetric', nms_mode='none'), dict(type='EPE')]
 '''
 
 
-def write_epoch_config(path, epochs=4, keep=2, extra=''):
-    """Write the tiny epoch-based config to ``path``; ``extra`` is appended verbatim."""
+def write_epoch_config(path, epochs=4, keep=2, val_interval=1000, checkpoint='', extra=''):
+    """Write the tiny epoch-based config to ``path``. ``checkpoint``: more arguments of the
+    checkpoint hook (text); ``extra``: appended verbatim (e.g. ``VAL_CFG``)."""
     with open(path, 'w') as f:
-        f.write(EPOCH_CFG.format(epochs=epochs, keep=keep) + extra)
+        f.write(EPOCH_CFG.format(base=DIST_CHECK_CFG, epochs=epochs, keep=keep, val_interval=val_interval,
+                                 checkpoint=checkpoint) + extra)
     return str(path)
 
 

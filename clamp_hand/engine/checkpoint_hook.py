@@ -122,27 +122,35 @@ class AtomicCheckpointHook(CheckpointHook):
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """mmengine's best-checkpoint logic, with its saves made atomic and the previous best
         removed only after the new best is on disk."""
-        previous = (self.best_ckpt_path, dict(getattr(self, 'best_ckpt_path_dict', {}) or {}))
-        # hide the previous best from the parent so that it does not delete it first
-        self.best_ckpt_path = None
-        if previous[1]:
-            self.best_ckpt_path_dict = {k: None for k in previous[1]}
+        if not self.save_best:
+            return
+        previous = self._best_paths()
+        self._set_best_paths({k: None for k in previous})  # so the parent deletes nothing
         runner.save_checkpoint = lambda out_dir, filename, *args, **kw: self._save(
             runner, filename, *args, **kw)
         try:
             super()._save_best_checkpoint(runner, metrics)
         finally:
             del runner.save_checkpoint  # back to the class method
-            if self.best_ckpt_path is None:
-                self.best_ckpt_path = previous[0]
-            for key, old in previous[1].items():
-                if self.best_ckpt_path_dict.get(key) is None:
-                    self.best_ckpt_path_dict[key] = old
-        for old, new in [(previous[0], self.best_ckpt_path)] + [
-                (old, self.best_ckpt_path_dict.get(k)) for k, old in previous[1].items()]:
-            if old and old != new and is_main_process():
+            new = self._best_paths()  # None where this epoch did not improve
+            self._set_best_paths({k: new.get(k) or old for k, old in previous.items()})
+        for key, old in previous.items():
+            if old and new.get(key) and new[key] != old:
                 self._remove(old)
                 runner.logger.info(f'The previous best checkpoint {old} is removed')
+
+    def _best_paths(self) -> dict:
+        """Best checkpoint path per key indicator (mmengine keeps one attribute for a single
+        indicator and a dict for several)."""
+        if len(self.key_indicators) == 1:
+            return {self.key_indicators[0]: getattr(self, 'best_ckpt_path', None)}
+        return dict(self.best_ckpt_path_dict)
+
+    def _set_best_paths(self, paths: dict) -> None:
+        if len(self.key_indicators) == 1:
+            self.best_ckpt_path = paths[self.key_indicators[0]]
+        else:
+            self.best_ckpt_path_dict.update(paths)
 
     def _remove(self, path: str) -> None:
         if not is_main_process():
