@@ -1,0 +1,73 @@
+# The quickstart's main job: a tiny randomly initialised CLAMP trained on the CPU on synthetic
+# one-hand images (tools/dataset_converters/make_synthhands.py; tools/quickstart.sh makes them)
+# and evaluated on the held-out synthetic split. 21 keypoints, wrist first.
+# Sized for a 2-core CPU: 64x64 crops, 8 px patches (8x8 tokens), 32x32 heatmaps, batch 32.
+_base_ = [
+    '../_base_/default_runtime.py',
+    '../_base_/models/clamp_vit-tiny_128x128.py',
+    '../_base_/datasets/hand21_wrist_first.py',
+]
+input_size = (64, 64)
+codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(32, 32), sigma=2,
+             unbiased=True)
+model = dict(
+    backbone=dict(image_size=input_size),
+    codec=codec,
+    text_encoder=dict(prompts={{_base_.keypoint_prompts}}),
+)
+
+max_epochs = 10
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
+    constructor='CLAMPOptimWrapperConstructor',
+    paramwise_cfg=dict(lr_mult={}),  # random init: the backbone trains at the full lr
+    clip_grad=dict(max_norm=5.0),
+)
+param_scheduler = [
+    dict(type='LinearLR', begin=0, end=100, start_factor=0.01, by_epoch=False),
+    dict(type='CosineAnnealingLR', begin=0, end=max_epochs, eta_min=2e-5, by_epoch=True,
+         convert_to_iter_based=True),
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=max_epochs)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(logger=dict(interval=25),
+                     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+
+data_root = 'data/synthhands_1hand/'
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomBBoxTransform', shift_factor=0.05, rotate_factor=0.0, rotate_prob=0.0,
+         scale_factor=(0.9, 1.1)),
+    dict(type='TopdownAffine', input_size=input_size),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs', pack_transformed=True),
+]
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=input_size),
+    dict(type='PackPoseInputs'),
+]
+dataset = dict(type='HandKeypointDataset', data_root=data_root,
+               metainfo={{_base_.dataset_info}}, data_prefix=dict(img='images/'))
+train_dataloader = dict(
+    batch_size=32, num_workers=1, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(**dataset, ann_file='annotations/train.json', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=50, num_workers=1, persistent_workers=True, drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(**dataset, ann_file='annotations/val.json', test_mode=True,
+                 pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [
+    dict(type='CocoMetric', nms_mode='none'),
+    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
+    dict(type='AUC', norm_factor=30),
+    dict(type='EPE'),
+]
+test_evaluator = val_evaluator
