@@ -13,7 +13,7 @@ from conftest import ROOT
 TESTS = osp.dirname(osp.abspath(__file__))
 DIST_CHECK_CFG = osp.join(ROOT, 'configs', 'hand_samples',
                           'clamp_vit-tiny_2xb4-4iter_dist-check-64x64.py')
-HOOKS_ENV = dict(PYTHONPATH=TESTS + os.pathsep + ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+HOOKS_ENV = dict(PYTHONPATH=os.pathsep.join([TESTS, ROOT, os.environ.get('PYTHONPATH', '')]))
 
 EPOCH_CFG = '''
 _base_ = [{base!r}]
@@ -60,8 +60,8 @@ def write_epoch_config(path, epochs=4, keep=2, val_interval=1000, checkpoint='',
     """Write the tiny epoch-based config to ``path``. ``checkpoint``: more arguments of the
     checkpoint hook (text); ``extra``: appended verbatim (e.g. ``VAL_CFG``)."""
     with open(path, 'w') as f:
-        f.write(EPOCH_CFG.format(base=DIST_CHECK_CFG, epochs=epochs, keep=keep, val_interval=val_interval,
-                                 checkpoint=checkpoint) + extra)
+        f.write(EPOCH_CFG.format(base=DIST_CHECK_CFG, epochs=epochs, keep=keep,
+                                 val_interval=val_interval, checkpoint=checkpoint) + extra)
     return str(path)
 
 

@@ -77,7 +77,8 @@ def build(ann_file, test_mode, **kwargs):
                 dict(type='TopdownAffine', input_size=(64, 64)),
                 dict(type='PackPoseInputs')]
     return DATASETS.build(dict(
-        type='HandKeypointDataset', ann_file=ann_file, metainfo=Config.fromfile(LAYOUT).dataset_info,
+        type='HandKeypointDataset', ann_file=ann_file,
+        metainfo=Config.fromfile(LAYOUT).dataset_info,
         data_prefix=dict(img=osp.join(osp.dirname(ann_file), 'img') + '/'),
         pipeline=pipeline, test_mode=test_mode, **kwargs))
 

@@ -73,7 +73,7 @@ class HandKeypointDataset(BaseCocoStyleDataset):
         order = list(images) + [i for i in by_image if i not in images]
 
         num_keypoints = self.metainfo['num_keypoints']
-        instances, image_list, skipped = [], [], Counter()
+        instances, image_list, flagged = [], [], Counter()
         for img_id in order:
             if isinstance(img_id, int) and img_id % self.sample_interval != 0:
                 continue
@@ -84,46 +84,44 @@ class HandKeypointDataset(BaseCocoStyleDataset):
                 image_list.append(img)
             for ann in by_image.get(img_id, []):
                 problem = annotation_problem(ann, img, num_keypoints)
-                if problem is not None and self._reject(ann, img, *problem, skipped):
+                if problem is not None and self._reject(ann, img, *problem, flagged):
                     continue
                 instances.append(self.parse_data_info(dict(raw_ann_info=ann, raw_img_info=img)))
         total = len(data.get('annotations', []))
-        if skipped:
-            reasons = ', '.join(f'{n} {r}' for r, n in skipped.most_common())
-            print_log(f'{self.ann_file}: skipped {sum(skipped.values())} of {total} '
-                      f'annotations ({reasons}); set strict=True in the dataset config to '
-                      'stop at the first bad record instead', logger='current',
+        if flagged:
+            reasons = ', '.join(f'{n} {r}' for r, n in flagged.most_common())
+            verb = 'kept' if self.test_mode else 'skipped'
+            print_log(f'{self.ann_file}: {verb} {sum(flagged.values())} of {total} '
+                      f'annotations with problems ({reasons})'
+                      + ('' if self.test_mode else '; set strict=True in the dataset config to '
+                         'stop at the first bad record instead'), logger='current',
                       level=logging.WARNING)
         if total and not instances:
             raise ValueError(f'{self.ann_file}: none of its {total} annotations is usable '
                              '(see the warnings above)')
         return instances, image_list
 
-    def _reject(self, ann: dict, img, kind: str, reason: str, skipped: Counter) -> bool:
+    def _reject(self, ann: dict, img, kind: str, reason: str, counts: Counter) -> bool:
         """Decide on a record with a problem: True to drop it (training), False to keep it
         (evaluation, doubtful records); raises in strict mode and for broken evaluation
-        records."""
+        records. ``counts``: reason label -> number of records (skipped or kept)."""
         where = (f'{self.ann_file}: annotation id {ann.get("id", "?")} '
                  f'(image {(img or {}).get("file_name", ann.get("image_id", "?"))})')
         if self.strict:
             raise ValueError(f'{where}: {reason} (strict=True: fix the record, or set '
                              'strict=False to skip such records in training)')
-        if self.test_mode:
-            if kind == BROKEN:
-                raise ValueError(f'{where}: {reason}. Evaluation does not drop ground truth: '
-                                 'fix or remove this record from the annotation file')
-            if 'outside' in reason:
-                print_log(f'{where}: {reason}; kept as ground truth for evaluation',
-                          logger='current', level=logging.WARNING)
-            return False
-        skipped[_short(reason)] += 1
-        if sum(skipped.values()) <= MAX_WARNINGS:
-            print_log(f'{where}: {reason}; skipped for training', logger='current',
-                      level=logging.WARNING)
-        elif sum(skipped.values()) == MAX_WARNINGS + 1:
-            print_log(f'{self.ann_file}: more bad annotations; only the count follows',
+        if self.test_mode and kind == BROKEN:
+            raise ValueError(f'{where}: {reason}. Evaluation does not drop ground truth: '
+                             'fix or remove this record from the annotation file')
+        counts[_short(reason)] += 1
+        n = sum(counts.values())
+        action = 'kept as ground truth for evaluation' if self.test_mode else 'skipped for training'
+        if n <= MAX_WARNINGS:
+            print_log(f'{where}: {reason}; {action}', logger='current', level=logging.WARNING)
+        elif n == MAX_WARNINGS + 1:
+            print_log(f'{self.ann_file}: more such annotations; only the count follows',
                       logger='current', level=logging.WARNING)
-        return True
+        return not self.test_mode
 
     def _get_topdown_data_infos(self, instance_list: List[dict]) -> List[dict]:
         """Training: mmpose's filter (crowd regions, empty boxes). Evaluation: every checked
