@@ -1,6 +1,8 @@
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out preds.json]
 [--cfg-options ...]``; prints COCO AP/AP50/AP75/AR (OKS with hand sigmas), PCK@0.2, AUC and EPE.
-Multi-GPU/multi-node: ``tools/dist_test.sh``."""
+``--ap10k-sigmas`` adds the Hand-CLAMP seed's AP (AP-10K animal sigmas, for comparison only).
+CHECKPOINT may also be an original CLAMP / Hand-CLAMP (mmpose 0.x) file: it is converted on
+load. Multi-GPU/multi-node: ``tools/dist_test.sh``."""
 import argparse
 import os
 import sys
@@ -20,6 +22,9 @@ def parse_args(argv=None):
     p.add_argument('--out', help='write predictions as a COCO keypoint results json')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries, e.g. model.test_cfg.flip_test=False')
+    p.add_argument('--ap10k-sigmas', action='store_true',
+                   help='also report COCO AP with the seed\'s AP-10K sigmas '
+                   '(coco-ap10k-sigmas/AP), beside the hand-sigma coco/AP')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return p.parse_args(argv)
@@ -28,7 +33,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     metrics = test(args.config, args.checkpoint, work_dir=args.work_dir,
-                   cfg_options=args.cfg_options, launcher=args.launcher, out=args.out)
+                   cfg_options=args.cfg_options, launcher=args.launcher, out=args.out,
+                   extra_metrics=[dict(type='AP10KSigmaCocoMetric')] if args.ap10k_sigmas else ())
     if is_main_process():
         print(format_metrics(metrics))
     return metrics

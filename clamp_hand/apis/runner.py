@@ -53,10 +53,11 @@ def add_reliability_hooks(cfg: Config) -> None:
     """Append the hooks every run needs unless the config already has one of that type:
     ``KeypointLayoutCheckHook`` (refuse checkpoints of another keypoint layout) and
     ``NonFiniteLossHook`` (stop on a NaN/Inf loss; set it in ``custom_hooks`` with
-    ``on_nonfinite='skip'`` to skip such steps instead)."""
+    ``on_nonfinite='skip'`` to skip such steps instead), and ``OriginalCheckpointHook``
+    (convert original CLAMP / Hand-CLAMP checkpoints on load)."""
     hooks = list(cfg.get('custom_hooks') or [])
     present = {h.get('type') for h in hooks if isinstance(h, dict)}
-    for name in ('KeypointLayoutCheckHook', 'NonFiniteLossHook'):
+    for name in ('KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook'):
         if name not in present:
             hooks.append(dict(type=name))
     cfg.custom_hooks = hooks
@@ -115,23 +116,29 @@ def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dic
 
 def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
          cfg_options: Optional[dict] = None, launcher: str = 'none',
-         out: Optional[str] = None) -> dict:
+         out: Optional[str] = None, extra_metrics: Sequence[dict] = ()) -> dict:
     """Evaluate a checkpoint; returns the metrics dict. ``out``: also write the predictions
-    as a COCO keypoint results json."""
+    as a COCO keypoint results json. ``extra_metrics``: metric configs added to the config's
+    test evaluator (those of a type it already has are skipped)."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg = load_config(config, cfg_options)
     cfg.load_from = checkpoint
+    evaluator = cfg.test_evaluator
+    metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
+    present = {m.get('type') for m in metrics}
+    metrics += [dict(m) for m in extra_metrics if m.get('type') not in present]
     if out:
-        evaluator = cfg.test_evaluator
-        metrics = list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
-        cfg.test_evaluator = metrics + [dict(type='CocoResultsDumper', out_file=out)]
+        metrics.append(dict(type='CocoResultsDumper', out_file=out))
+    cfg.test_evaluator = metrics
     runner = build_runner(cfg, work_dir, launcher, config_path=config)
     return runner.test()
 
 
 METRIC_COLUMNS = (('AP', 'coco/AP'), ('AP50', 'coco/AP .5'), ('AP75', 'coco/AP .75'),
-                  ('AR', 'coco/AR'), ('PCK@0.2', 'PCK'), ('AUC', 'AUC'), ('EPE', 'EPE'))
+                  ('AR', 'coco/AR'), ('PCK@0.2', 'PCK'), ('AUC', 'AUC'), ('EPE', 'EPE'),
+                  # the seed's AP (AP-10K animal sigmas), only where that metric is configured
+                  ('AP-ap10k', 'coco-ap10k-sigmas/AP'))
 
 
 def format_metrics(metrics: dict, columns: Sequence = METRIC_COLUMNS) -> str:
