@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from clamp_hand.registry import MODELS
+from ..attention import check_attention_impl, residual_block
 
 
 def resize_positional_embedding(pos: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
@@ -47,7 +48,9 @@ class CLIPViT(VisionTransformer):
         out_indices: transformer blocks whose outputs are returned as feature maps.
         drop_path_rate: stochastic depth, linearly increasing over the blocks.
         quick_gelu: OpenAI CLIP weights use QuickGELU; most open_clip ones use GELU.
-        with_checkpoint: activation checkpointing per block (saves memory, costs a forward).
+        with_checkpoint: activation checkpointing per block in training (keeps only the block
+            inputs; recomputes each block in the backward: less memory, ~one more forward).
+        attn_impl: ``'sdpa'`` (fused) or ``'naive'`` attention (see ``models/attention.py``).
 
     Forward ``x (B,3,H,W)`` returns ``(feats, cls, dense)``:
         feats: tuple of ``(B, width, H/p, W/p)``, one per ``out_indices``;
@@ -66,7 +69,8 @@ class CLIPViT(VisionTransformer):
                  out_indices: Sequence[int] = (3, 5, 7, 11),
                  drop_path_rate: float = 0.0,
                  quick_gelu: bool = True,
-                 with_checkpoint: bool = False):
+                 with_checkpoint: bool = False,
+                 attn_impl: str = 'sdpa'):
         super().__init__(image_size=image_size, patch_size=patch_size, width=width,
                          layers=layers, heads=heads, mlp_ratio=mlp_ratio, output_dim=output_dim,
                          act_layer=QuickGELU if quick_gelu else nn.GELU, norm_layer=LayerNorm)
@@ -78,11 +82,11 @@ class CLIPViT(VisionTransformer):
         rates = torch.linspace(0, drop_path_rate, layers).tolist()
         self.drop_paths = nn.ModuleList(DropPath(r) if r > 0 else nn.Identity() for r in rates)
         self.with_checkpoint = with_checkpoint
+        self.attn_impl = check_attention_impl(attn_impl, 'backbone.attn_impl')
 
     def _block(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        blk, drop = self.transformer.resblocks[i], self.drop_paths[i]
-        x = x + drop(blk.ls_1(blk.attention(blk.ln_1(x))))
-        return x + drop(blk.ls_2(blk.mlp(blk.ln_2(x))))
+        return residual_block(self.transformer.resblocks[i], x, impl=self.attn_impl,
+                              drop=self.drop_paths[i])
 
     def forward(self, x: torch.Tensor):
         b = x.shape[0]

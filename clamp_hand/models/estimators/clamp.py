@@ -33,6 +33,9 @@ class CLAMPEstimator(TopdownHeatmapEstimator):
         score_head: deconv head upsampling the score maps to heatmap size (None: no spatial loss).
         loss_spatial, loss_feature: the two alignment losses (None: off).
         score_concat_index: which backbone feature map the score maps are concatenated to.
+        cache_prompts: outside training, keep the prompt embeddings until a weight of the text
+            modules changes (default True); False re-runs the text encoder at every forward
+            (as the original implementation does; for on/off benchmarks).
     """
 
     def __init__(self,
@@ -47,6 +50,7 @@ class CLAMPEstimator(TopdownHeatmapEstimator):
                  loss_spatial: Optional[dict] = dict(type='KeypointMSELoss', loss_weight=2.0),
                  loss_feature: Optional[dict] = dict(type='PromptContrastiveLoss', loss_weight=5e-4),
                  score_concat_index: int = -1,
+                 cache_prompts: bool = True,
                  **kwargs):
         prompts = text_encoder.get('prompts')
         if not prompts:
@@ -76,20 +80,25 @@ class CLAMPEstimator(TopdownHeatmapEstimator):
         self.score_head = MODELS.build(score_head) if score_head else None
         self.loss_spatial = MODELS.build(loss_spatial) if loss_spatial and score_head else None
         self.loss_feature = MODELS.build(loss_feature) if loss_feature else None
+        self.cache_prompts = cache_prompts
         self._prompt_cache: Optional[Tuple[tuple, Tensor]] = None
+        self._set_attention_impl()  # again: the text modules were built after the base's call
 
     # ---- prompts --------------------------------------------------------------------------
     def _prompt_version(self, device, dtype) -> tuple:
         # In-place updates (optimizer steps, load_state_dict) bump a tensor's _version.
         params = list(self.text_encoder.parameters()) + list(self.prompt_encoder.parameters())
-        return (device, dtype, torch.is_autocast_enabled()) + tuple(
+        return (device, dtype, torch.is_autocast_enabled(device.type)) + tuple(
             (p.data_ptr(), p._version) for p in params)
 
     def prompt_embeddings(self) -> Tensor:
         """``(K, C)`` prompt embeddings before image conditioning."""
         p = self.text_encoder.contexts
         if torch.is_grad_enabled() and self.training:
-            return self.prompt_encoder(self.text_encoder())
+            return self.prompt_encoder(self.text_encoder())  # once per step, for all K prompts
+        if not self.cache_prompts:
+            with torch.no_grad():
+                return self.prompt_encoder(self.text_encoder())
         key = self._prompt_version(p.device, p.dtype)
         if self._prompt_cache is None or self._prompt_cache[0] != key:
             with torch.no_grad():

@@ -35,12 +35,16 @@ class TopdownHeatmapEstimator(BaseModel):
         head: heatmap head config; fed ``feats[feature_index]``.
         codec: mmpose keypoint codec config (heatmap encoding/decoding and sizes).
         loss_keypoint: heatmap loss config.
-        test_cfg: ``flip_test`` (bool), ``shift_heatmap`` (bool), ``output_heatmaps`` (bool).
+        test_cfg: ``flip_test`` (bool), ``shift_heatmap`` (bool), ``output_heatmaps`` (bool),
+            ``flip_batched`` (bool, default True: the original and mirrored crops go through
+            the network as one batch; False: two sequential passes, for on/off benchmarks).
         pretrained: CLIP weights file loaded by ``init_weights`` (None: random init); any
             format ``clamp_hand.models.clip_weights`` reads (see pretrained/README.md).
         pretrained_allow_missing: patterns (fnmatch) of backbone/text tensors that may be left
             unfilled by ``pretrained``, e.g. ``['text_encoder.*']`` for image-only weights.
         metainfo: dataset meta (``flip_indices``), used when samples carry none (inference).
+        attn_impl: if set, ``'sdpa'`` or ``'naive'`` for every attention of the model
+            (``models/attention.py``); None keeps each module's own setting (default sdpa).
     """
 
     def __init__(self,
@@ -54,6 +58,7 @@ class TopdownHeatmapEstimator(BaseModel):
                  pretrained: Optional[str] = None,
                  pretrained_allow_missing: Sequence[str] = (),
                  metainfo: Optional[dict] = None,
+                 attn_impl: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -64,15 +69,24 @@ class TopdownHeatmapEstimator(BaseModel):
         self.codec = KEYPOINT_CODECS.build(codec)
         self.loss_keypoint = MODELS.build(loss_keypoint)
         self.feature_index = feature_index
-        self.test_cfg = dict(flip_test=True, shift_heatmap=True, output_heatmaps=False)
+        self.test_cfg = dict(flip_test=True, shift_heatmap=True, output_heatmaps=False,
+                             flip_batched=True)
         self.test_cfg.update(test_cfg or {})
         self.pretrained = pretrained
         self.pretrained_allow_missing = tuple(pretrained_allow_missing)
         self.metainfo = dict(metainfo or {})
+        self.attn_impl = attn_impl
+        self._set_attention_impl()
 
     @property
     def num_keypoints(self) -> int:
         return self.head.out_channels
+
+    def _set_attention_impl(self) -> None:
+        """Apply the estimator-wide ``attn_impl`` (subclasses call it once all modules exist)."""
+        if self.attn_impl is not None:
+            from clamp_hand.models.attention import set_attention_impl
+            set_attention_impl(self, self.attn_impl)
 
     def init_weights(self):
         super().init_weights()
@@ -126,11 +140,14 @@ class TopdownHeatmapEstimator(BaseModel):
     @torch.no_grad()
     def predict_heatmaps(self, inputs: Tensor, data_samples=None) -> Tensor:
         """Heatmaps ``(B,K,h,w)``, averaged with the flipped view when ``flip_test``; the two
-        views go through the network as one batch."""
+        views go through the network as one batch (``flip_batched``, default) or one after
+        the other."""
         if not self.test_cfg['flip_test']:
             return self.forward_heatmaps(inputs)
-        both = self.forward_heatmaps(torch.cat([inputs, inputs.flip(-1)]))
-        plain, mirrored = both.chunk(2)
+        if self.test_cfg.get('flip_batched', True):
+            plain, mirrored = self.forward_heatmaps(torch.cat([inputs, inputs.flip(-1)])).chunk(2)
+        else:
+            plain, mirrored = self.forward_heatmaps(inputs), self.forward_heatmaps(inputs.flip(-1))
         mirrored = flip_heatmaps(mirrored, self.flip_indices(data_samples),
                                  shift=self.test_cfg['shift_heatmap'])
         return (plain + mirrored) * 0.5

@@ -1,15 +1,15 @@
 """Context decoder: the prompts cross-attend to the image's visual tokens, and the result
 refines them: ``t' = t + gamma * decoder(t, [cls; v])`` with a learnable per-channel gamma."""
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from clamp_hand.registry import MODELS
+from ..attention import attend
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head attention on ``F.scaled_dot_product_attention`` (fused kernels when
-    available). ``q (B,N,C), kv (B,M,C) -> (B,N,C)``."""
+    """Multi-head attention, ``q (B,N,C), kv (B,M,C) -> (B,N,C)``; ``attn_impl`` picks the
+    kernel (``'sdpa'``: fused; ``'naive'``: see ``models/attention.py``)."""
 
     def __init__(self, dim: int, heads: int, proj_drop: float = 0.0):
         super().__init__()
@@ -19,12 +19,13 @@ class MultiHeadAttention(nn.Module):
         self.v_proj = nn.Linear(dim, dim, bias=False)
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
+        self.attn_impl = 'sdpa'
 
     def forward(self, q: torch.Tensor, kv: torch.Tensor) -> torch.Tensor:
         b, n, c = q.shape
         split = lambda t: t.reshape(b, -1, self.heads, c // self.heads).transpose(1, 2)  # noqa: E731
-        out = F.scaled_dot_product_attention(split(self.q_proj(q)), split(self.k_proj(kv)),
-                                             split(self.v_proj(kv)))
+        out = attend(split(self.q_proj(q)), split(self.k_proj(kv)), split(self.v_proj(kv)),
+                     impl=self.attn_impl)
         return self.proj_drop(self.proj(out.transpose(1, 2).reshape(b, n, c)))
 
 
