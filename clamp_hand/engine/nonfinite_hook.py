@@ -25,15 +25,16 @@ from clamp_hand.registry import HOOKS
 
 
 def nonfinite_terms(log_vars: dict) -> dict:
-    """``{name: value}`` of the loss terms (keys containing 'loss') that are NaN or Inf."""
-    bad = {}
-    for name, value in log_vars.items():
-        if 'loss' not in name or name == 'loss':
-            continue
-        v = float(value.detach().float().mean()) if torch.is_tensor(value) else float(value)
-        if not math.isfinite(v):
-            bad[name] = v
-    return bad
+    """``{name: value}`` of the loss terms (keys containing 'loss') that are NaN or Inf, with
+    one device-to-host transfer for all of them."""
+    terms = {k: v for k, v in log_vars.items() if 'loss' in k and k != 'loss'}
+    if not terms:
+        return {}
+    values = torch.stack([torch.as_tensor(v).detach().float().mean()
+                          for v in terms.values()]).cpu()
+    if bool(torch.isfinite(values).all()):
+        return {}
+    return {k: float(v) for k, v in zip(terms, values) if not math.isfinite(float(v))}
 
 
 def _any_process(flag: bool, device) -> bool:
