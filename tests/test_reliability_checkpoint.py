@@ -89,9 +89,19 @@ def test_mmengine_checkpoint_hook_loses_everything_in_the_same_crash(tmp_path, m
 
 
 def test_no_checkpoint_with_non_finite_weights(tmp_path):
-    from clamp_hand.engine.checkpoint_hook import nonfinite_weights
+    from clamp_hand.engine.checkpoint_hook import AtomicCheckpointHook, nonfinite_weights
     layer = torch.nn.Linear(2, 2)
     assert nonfinite_weights(layer) == []
     with torch.no_grad():
         layer.bias[0] = float('nan')
     assert nonfinite_weights(layer) == ['bias']
+
+    class Runner:  # what the hook reads before it writes anything
+        model, work_dir = layer, str(tmp_path)
+
+    hook = AtomicCheckpointHook(interval=1)
+    hook.out_dir = str(tmp_path)
+    with pytest.raises(FloatingPointError, match=r'refusing to save checkpoint epoch_3.pth: '
+                                                 r'non-finite values in 1 weights \(bias\)'):
+        hook._save(Runner(), 'epoch_3.pth')
+    assert not list(tmp_path.iterdir())

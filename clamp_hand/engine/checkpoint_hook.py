@@ -73,14 +73,14 @@ class AtomicCheckpointHook(CheckpointHook):
     # -- every save of this hook goes through here -------------------------------------------
     def _save(self, runner, filename: str, *args, **kwargs) -> None:
         """``Runner.save_checkpoint(out_dir, filename, ...)``, made atomic."""
-        save = type(runner).save_checkpoint.__get__(runner)
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         bad = nonfinite_weights(model)
         if bad:
             raise FloatingPointError(
                 f'refusing to save checkpoint {filename}: non-finite values in {len(bad)} '
                 f'weights ({", ".join(bad[:5])}{", ..." if len(bad) > 5 else ""}); '
-                f'the last good checkpoint is {self.last_ckpt}')
+                f'{osp.join(runner.work_dir, "last_checkpoint")} still names the last good one')
+        save = type(runner).save_checkpoint.__get__(runner)
         if not getattr(self, '_is_local', False):
             save(self.out_dir, filename, *args, **kwargs)
             return
@@ -110,7 +110,7 @@ class AtomicCheckpointHook(CheckpointHook):
         if not is_main_process():
             return
         last = osp.join(runner.work_dir, 'last_checkpoint')
-        if self._is_local:
+        if getattr(self, '_is_local', False):
             write_text_atomic(last, self.last_ckpt)
         else:
             with open(last, 'w') as f:
