@@ -31,7 +31,8 @@ ALIAS = osp.join(ROOT, 'configs', 'animal', '2d_kpt_sview_rgb_img', 'topdown_hea
                  'CLAMP_ViTB_ap10k_256x256_{}.py')
 TINY_MODEL = osp.join(ROOT, 'configs', '_base_', 'models', 'clamp_vit-tiny_128x128.py')
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'clamp_original_to_clamp_hand.py')
-UNUSED = {'text_projection', 'prompt_encoder.positional_embedding', 'prompt_encoder.text_projection'}
+UNUSED = {'text_projection', 'prompt_encoder.positional_embedding',
+          'prompt_encoder.text_projection'}
 
 
 # ---- the original's state dict, key by key ------------------------------------------------
@@ -90,7 +91,8 @@ def original_shapes(k, num_contexts, name_length, width=768, layers=12, patch=16
               'prompt_encoder.text_projection': (embed, embed)})  # never used either
     d = 'context_decoder.'
     s.update({d + 'memory_proj.0.weight': (embed,), d + 'memory_proj.0.bias': (embed,),
-              d + 'memory_proj.1.weight': (dec_width, embed), d + 'memory_proj.1.bias': (dec_width,),
+              d + 'memory_proj.1.weight': (dec_width, embed),
+              d + 'memory_proj.1.bias': (dec_width,),
               d + 'memory_proj.2.weight': (dec_width,), d + 'memory_proj.2.bias': (dec_width,),
               d + 'text_proj.0.weight': (embed,), d + 'text_proj.0.bias': (embed,),
               d + 'text_proj.1.weight': (dec_width, embed), d + 'text_proj.1.bias': (dec_width,)})
@@ -102,7 +104,8 @@ def original_shapes(k, num_contexts, name_length, width=768, layers=12, patch=16
                       f'{p}{attn}.proj.bias': (dec_width,)})
         for n in ('norm1', 'norm2', 'norm3'):
             s.update({f'{p}{n}.weight': (dec_width,), f'{p}{n}.bias': (dec_width,)})
-        s.update({p + 'mlp.0.weight': (4 * dec_width, dec_width), p + 'mlp.0.bias': (4 * dec_width,),
+        s.update({p + 'mlp.0.weight': (4 * dec_width, dec_width),
+                  p + 'mlp.0.bias': (4 * dec_width,),
                   p + 'mlp.3.weight': (dec_width, 4 * dec_width), p + 'mlp.3.bias': (dec_width,)})
     s.update({d + 'out_proj.0.weight': (dec_width,), d + 'out_proj.0.bias': (dec_width,),
               d + 'out_proj.1.weight': (embed, dec_width), d + 'out_proj.1.bias': (embed,)})
@@ -379,7 +382,8 @@ def test_tools_test_accepts_an_original_checkpoint(tmp_path):
                    out=str(tmp_path / 'p2.json'))
     p1, p2 = (json.load(open(tmp_path / f'p{i}.json')) for i in (1, 2))
     assert len(p1) == len(p2) == 12
-    for a, b in zip(sorted(p1, key=lambda r: r['image_id']), sorted(p2, key=lambda r: r['image_id'])):
+    by_image = lambda preds: sorted(preds, key=lambda r: r['image_id'])  # noqa: E731
+    for a, b in zip(by_image(p1), by_image(p2)):
         assert a['image_id'] == b['image_id']
         assert np.allclose(a['keypoints'], b['keypoints'], atol=1e-3)
     assert f"{metrics['coco/AP']:8.4f}" in proc.stdout.strip().splitlines()[-1]

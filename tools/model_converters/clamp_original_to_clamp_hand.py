@@ -3,7 +3,8 @@
     python tools/model_converters/clamp_original_to_clamp_hand.py \\
         work_dirs/CLAMP_ViTB_ap10k_256x256_onehand/epoch_210.pth \\
         work_dirs/CLAMP_ViTB_ap10k_256x256_onehand/epoch_210_clamp_hand.pth \\
-        [--config configs/animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_onehand.py]
+        [--config configs/animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/\
+                  CLAMP_ViTB_ap10k_256x256_onehand.py]
 
 prints where every tensor went (placed / dropped as unused / not placed) and the config numbers
 the checkpoint needs (keypoints, context tokens, name length). With ``--config`` it also builds
@@ -18,8 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import torch  # noqa: E402
 
-from clamp_hand.models.converters import (check_fits_model, convert_original_checkpoint,  # noqa: E402
-                                          is_original_state_dict, load_original_checkpoint)
+from clamp_hand.models.converters import (  # noqa: E402
+    check_fits_model, convert_original_checkpoint, is_original_state_dict, load_original_checkpoint)
 from clamp_hand.models.converters.clamp_original import state_dict_of  # noqa: E402
 
 

@@ -32,7 +32,8 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-_BLOCK = (r'transformer\.resblocks\.\d+\.(attn\.(in_proj_weight|in_proj_bias|out_proj\.(weight|bias))'
+_BLOCK = (r'transformer\.resblocks\.\d+\.'
+          r'(attn\.(in_proj_weight|in_proj_bias|out_proj\.(weight|bias))'
           r'|ln_[12]\.(weight|bias)|mlp\.c_(fc|proj)\.(weight|bias))')
 _HEAD = (r'(deconv_layers\.\d+\.(weight|bias|running_mean|running_var|num_batches_tracked)'
          r'|final_layer\.(weight|bias))')
@@ -44,9 +45,11 @@ _MODULES = {
     'text_encoder.': ('text_encoder.', r'(token_embedding\.weight|positional_embedding'
                       r'|text_projection|ln_final\.(weight|bias)|' + _BLOCK + ')'),
     'prompt_encoder.': ('prompt_encoder.', r'(ln_final\.(weight|bias)|' + _BLOCK + ')'),
-    'context_decoder.': ('context_decoder.', r'((memory_proj\.[012]|text_proj\.[01]|out_proj\.[01])'
-                         r'\.(weight|bias)|decoder\.\d+\.((self|cross)_attn\.([qkv]_proj\.weight'
-                         r'|proj\.(weight|bias))|norm[123]\.(weight|bias)|mlp\.[03]\.(weight|bias)))'),
+    'context_decoder.': ('context_decoder.',
+                         r'((memory_proj\.[012]|text_proj\.[01]|out_proj\.[01])\.(weight|bias)'
+                         r'|decoder\.\d+\.((self|cross)_attn\.'
+                         r'([qkv]_proj\.weight|proj\.(weight|bias))'
+                         r'|norm[123]\.(weight|bias)|mlp\.[03]\.(weight|bias)))'),
     'keypoint_head.': ('head.', _HEAD),
     'upconv_head.': ('score_head.', _HEAD),
 }
