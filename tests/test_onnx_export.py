@@ -87,10 +87,15 @@ def test_runner_predicts_the_same_keypoints_as_the_model(tmp_path):
     export_onnx(model, str(tmp_path / 'm.onnx'), dynamo=False)  # (dynamo is tested above)
     runner = OnnxHandPoseRunner(str(tmp_path / 'm.onnx'))
     boxes = [[30, 60, 190, 300], [0, 0, 100, 120]]
+    import cv2
+    h, w = cv2.imread(img).shape[:2]
     for a, b in zip(inference(model, img, boxes), runner(img, boxes)):
-        # rtol: with random weights unbiased (DARK) decoding may throw a keypoint far off the
-        # image, where 1e-7 heatmap differences become 0.1 px
-        np.testing.assert_allclose(b['keypoints'], a['keypoints'], atol=1e-2, rtol=1e-3)
+        # with random weights unbiased (DARK) decoding may throw a keypoint far off the image,
+        # where 1e-7 heatmap differences move it by a pixel or two: those get 1 px + 0.5 %
+        inside = ((a['keypoints'] >= 0) & (a['keypoints'] <= [w, h])).all(1)
+        assert inside.sum() >= 10, a['keypoints']
+        np.testing.assert_allclose(b['keypoints'][inside], a['keypoints'][inside], atol=5e-2)
+        np.testing.assert_allclose(b['keypoints'], a['keypoints'], atol=1.0, rtol=5e-3)
         np.testing.assert_allclose(b['scores'], a['scores'], atol=1e-3)
         assert b['keypoint_names'] == a['keypoint_names']
 

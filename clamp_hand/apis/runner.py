@@ -1,5 +1,6 @@
 """Build mmengine Runners for training and testing from a config path; the tools are thin
 shells over these functions, which the tests call directly."""
+import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -9,6 +10,7 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exp
 from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
+from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
 from clamp_hand.registry import register_all_modules
 
 
@@ -94,15 +96,20 @@ def build_runner(cfg: Config,
         cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None,
                                      broadcast_buffers=False)
     if amp:
-        if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs a CUDA device (mmengine\'s AmpOptimWrapper); '
-                               'run without --amp on CPU')
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('dtype', 'bfloat16' if torch.cuda.is_bf16_supported() else 'float16')
+        # CUDA: mmengine's AmpOptimWrapper (bf16 where supported, else fp16 with loss scaling);
+        # CPU: bf16 autocast (AutocastOptimWrapper), as AmpOptimWrapper refuses CPUs
+        cuda = torch.cuda.is_available()
+        precision = 'bf16' if not cuda or torch.cuda.is_bf16_supported() else 'fp16'
+        cfg.optim_wrapper = amp_optim_wrapper_cfg(cfg.optim_wrapper, precision,
+                                                  'cuda' if cuda else 'cpu')
     if resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif resume:
         cfg.resume, cfg.load_from = True, resume
+    if cfg.get('resume') or cfg.get('load_from'):
+        # the checkpoint overwrites every weight: do not require (or read) the CLIP file
+        cfg.model.pretrained = None
+    fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
     return Runner.from_cfg(cfg)
 
 

@@ -1,8 +1,11 @@
+from .autocast_optim_wrapper import AutocastOptimWrapper, amp_optim_wrapper_cfg
 from .checkpoint_hook import AtomicCheckpointHook
+from .dataloader_defaults import fit_dataloaders_to_machine
 from .layout_check_hook import KeypointLayoutCheckHook
 from .nonfinite_hook import NonFiniteLossHook
 from .optim_constructor import CLAMPOptimWrapperConstructor
 from .original_checkpoint_hook import OriginalCheckpointHook
 
-__all__ = ['CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'KeypointLayoutCheckHook',
+__all__ = ['AutocastOptimWrapper', 'amp_optim_wrapper_cfg', 'fit_dataloaders_to_machine',
+           'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'KeypointLayoutCheckHook',
            'NonFiniteLossHook', 'OriginalCheckpointHook']

@@ -11,7 +11,8 @@ from typing import Optional
 
 import torch
 from mmengine.optim import OptimWrapper
-from mmengine.registry import OPTIM_WRAPPERS
+
+from clamp_hand.registry import OPTIM_WRAPPERS
 
 AMP_DTYPES = {'bf16': torch.bfloat16, 'bfloat16': torch.bfloat16,
               'fp16': torch.float16, 'float16': torch.float16}
