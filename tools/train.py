@@ -16,7 +16,7 @@ def parse_args(argv=None):
                    '(default: work_dirs/<config name>)')
     p.add_argument('--resume', nargs='?', const='auto', default=None,
                    help='resume from CKPT, or without a value from the latest checkpoint in the work dir')
-    p.add_argument('--amp', action='store_true', help='mixed precision (CUDA only)')
+    p.add_argument('--amp', action='store_true', help='mixed precision: bf16 (or fp16 without bf16 support) on CUDA, bf16 autocast on a CPU')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries, e.g. train_dataloader.batch_size=8')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
