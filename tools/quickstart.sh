@@ -21,7 +21,7 @@ SEED=${SEED:-0}
 DATA=${DATA_DIR:-data/synthhands_1hand}
 WORK=${WORK_DIR:-work_dirs/quickstart}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
-stamp() { echo "$(date +%s) $(( $(date +%s) - start )) s: $*"; }
+stamp() { echo "[quickstart] $(( $(date +%s) - start )) s: $*"; }
 
 # 2. data (kept between runs when the same arguments made it)
 want="train=$NUM_TRAIN val=$NUM_VAL size=128 seed=$SEED hands=1"
