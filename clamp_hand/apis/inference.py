@@ -21,6 +21,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.runner.checkpoint import get_torch_safe_globals
 
+from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.registry import MODELS, register_all_modules
 
 
@@ -112,6 +113,7 @@ def init_model(config: Union[str, Config, None] = None,
         cfg = Config.fromstring(meta['cfg'], file_format='.py')
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
+        restore_keypoint_order(cfg)  # meta.cfg lists keypoint_info in text order
     else:
         where = f'checkpoint {checkpoint!r} carries no config (meta.cfg)' if checkpoint else \
             'no checkpoint was given'

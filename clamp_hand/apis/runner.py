@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exp
 from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
+from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
 from clamp_hand.registry import register_all_modules
 
@@ -21,6 +22,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    restore_keypoint_order(cfg)  # a work_dirs copy of a config lists keypoints in text order
     check_keypoint_layout(cfg, path)
     return cfg
 

@@ -1,5 +1,6 @@
 """COCO-format hand keypoint datasets (AssemblyHands after conversion, synthetic hands, any
 other hand data written as COCO keypoints json), with checks of every record and image."""
+import copy
 import logging
 import os.path as osp
 from collections import Counter
@@ -11,6 +12,7 @@ from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
 from clamp_hand.datasets.annotation_checks import (BROKEN, annotation_problem,
                                                    image_file_problem)
+from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.registry import DATASETS
 
 MAX_WARNINGS = 20  # individual warnings per annotation file; the summary counts them all
@@ -51,6 +53,8 @@ class HandKeypointDataset(BaseCocoStyleDataset):
         self.strict = strict
         self.skipped_images = 0
         self._bad_images = set()
+        # a config copied by mmengine lists keypoint_info in text order (see keypoint_order.py)
+        metainfo = restore_keypoint_order(copy.deepcopy(dict(metainfo)))
         super().__init__(*args, metainfo=metainfo, **kwargs)
         if self.test_mode and not eval_from_ann_file:
             MessageHub.get_current_instance().update_info_dict(
