@@ -15,7 +15,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # one per keypoint table: 21 wrist-first, 42 two-hand, the seed's 21 and 42 (writing a config
 # out runs yapf, ~2 s each, so not every config)
 CONFIGS = [osp.join(ROOT, 'configs', p) for p in (
-    'synthhands/clamp_vit-tiny_1xb32-10e_synthhands-1hand-64x64.py',
+    'synthhands/clamp_vit-tiny-convstem_1xb32-18e_synthhands-easy-1hand-64x64.py',
     'assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py',
     'animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_onehand.py',
     'animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_twohands.py')]
@@ -35,8 +35,7 @@ def _parsed(meta):
 
 def test_a_dumped_config_really_comes_back_in_text_order(tmp_path):
     """The premise: without the fix the parsed flip indices of a copied config are wrong."""
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/synthhands/'
-                                   'clamp_vit-tiny_1xb32-10e_synthhands-1hand-64x64.py'))
+    cfg = Config.fromfile(CONFIGS[0])
     cfg.dump(str(tmp_path / 'copy.py'))
     raw = Config.fromfile(str(tmp_path / 'copy.py'))
     keys = list(_metainfo(raw)['keypoint_info'])
@@ -59,8 +58,7 @@ def test_copied_config_parses_like_its_source(path, tmp_path):
 
 def test_dataset_restores_the_order_itself():
     """HandKeypointDataset built straight from a copied config (no load_config) is right too."""
-    src = osp.join(ROOT, 'configs/synthhands/clamp_vit-tiny_1xb32-10e_synthhands-1hand-64x64.py')
-    cfg = Config.fromfile(src)
+    cfg = Config.fromfile(CONFIGS[0])
     meta = _metainfo(Config.fromstring(cfg.pretty_text, '.py'))
     ds = HandKeypointDataset(metainfo=meta, ann_file='', lazy_init=True)
     assert list(ds.metainfo['flip_indices']) == list(range(21))

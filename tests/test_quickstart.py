@@ -1,8 +1,8 @@
 """The quickstart (`bash tools/quickstart.sh`), the project's main job, end to end.
 
 By default a short variant (64 training images, 1 epoch) checks that every step runs and
-writes what README.md promises. The full run (4000 images, 10 epochs; README's figures) takes
-about 10 minutes on a 2-core CPU: ``CLAMP_HAND_FULL_QUICKSTART=1 pytest tests/test_quickstart.py``
+writes what README.md promises. The full run (4000 images, 16 epochs; README's figures) takes
+about 13 minutes on a 2-core CPU from a fresh clone: ``CLAMP_HAND_FULL_QUICKSTART=1 pytest tests/test_quickstart.py``
 runs it and checks AP >= 0.5 on the held-out split within 15 minutes."""
 import json
 import os
@@ -62,7 +62,7 @@ def test_quickstart_short(tmp_path):
     _check_outputs(work, 12)
 
 
-@pytest.mark.skipif(not FULL, reason='set CLAMP_HAND_FULL_QUICKSTART=1 (about 10 min)')
+@pytest.mark.skipif(not FULL, reason='set CLAMP_HAND_FULL_QUICKSTART=1 (about 13 min)')
 def test_quickstart_full(tmp_path):
     proc, seconds, work = _run(tmp_path, {})
     table = _metrics_table(proc.stdout)

@@ -157,6 +157,23 @@ def test_annotations_match_render_two_hands(two_hand_batch):
     assert totals[1] > 0 and cross > 0, 'no joint hidden by the other hand in the batch'
 
 
+def test_easy_difficulty_is_frontal_upright_and_whole(one_hand_batch):
+    """The quickstart's preset: annotations as exact as the default's, no truncation, no
+    fists, fingers up (wrist below the middle knuckle), large hands; the default has fingers
+    pointing every way."""
+    easy = [sh.render_sample(sh.image_rng(123, 'easy', i), size=96, difficulty='easy')
+            for i in range(24)]
+    totals = sum(_check_sample(s, 1, 96) for s in easy)
+    assert totals[0] == 0, 'easy images must not truncate hands'
+    upright = [s['keypoints'][9, 1] < s['keypoints'][0, 1] for s in easy]
+    assert all(upright)
+    assert min(max(s['bbox'][2:]) for s in easy) > 0.4 * 96
+    assert not all(s['keypoints'][9, 1] < s['keypoints'][0, 1] for s in one_hand_batch
+                   if (s['keypoints'][[0, 9], 2] > 0).all())
+    with pytest.raises(ValueError, match="difficulty 'medium'.*easy.*hard"):
+        sh.render_sample(sh.image_rng(0, 'x', 0), difficulty='medium')
+
+
 def test_render_is_deterministic():
     a = sh.render_sample(sh.image_rng(5, 'train', 3), size=64, num_hands=2)
     b = sh.render_sample(sh.image_rng(5, 'train', 3), size=64, num_hands=2)
@@ -238,4 +255,12 @@ def test_cli(tmp_path):
     assert outs[0] == outs[1]
     coco = json.loads(outs[0]['annotations/train.json'])
     _check_coco(coco, 2, 4, 64, 'train')
+    assert coco['info']['difficulty'] == 'hard'
+    out = tmp_path / 'easy'
+    proc = subprocess.run([sys.executable, tool, '--out', str(out), '--num-train', '2',
+                           '--num-val', '1', '--size', '64', '--difficulty', 'easy'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((out / 'annotations' / 'val.json').read_text())['info']['difficulty'] \
+        == 'easy'
     assert coco['categories'][0]['keypoints'][:2] == ['right_wrist', 'right_thumb1']

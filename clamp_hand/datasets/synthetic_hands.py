@@ -162,6 +162,12 @@ def _rot_x(deg):
     return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
 
 
+def _rot_y(deg):
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
+
+
 def _rot_z(deg):
     a = math.radians(deg)
     c, s = math.cos(a), math.sin(a)
@@ -181,16 +187,41 @@ def _thumb_frame():
 
 _THUMB_FRAME = _thumb_frame()
 
+# Sampling presets (``difficulty`` of :func:`render_sample` and the generator tool).
+#   ``pose_modes``: probabilities of the pose families of :func:`sample_pose` (open, relaxed,
+#   fist, gesture, random); ``view``: ``None`` for a uniform random 3D rotation, else
+#   ``(max_tilt, max_roll)`` in degrees: the palm or the back of the hand faces the camera,
+#   tilted up to ``max_tilt`` about both image axes, fingers within ``max_roll`` of pointing up;
+#   ``frame``: share of the image the hand's box spans; ``truncation``: chance per image axis
+#   that the box is pushed 5-40 % past a border.
+DIFFICULTIES = {
+    # everything the generator can do: any view, fists, small and truncated hands
+    'hard': dict(pose_modes=(0.22, 0.28, 0.15, 0.2, 0.15), view=None, frame=(0.35, 0.9),
+                 truncation=0.12),
+    # a learnable-in-minutes subset for CPU tutorials: near-frontal views, no fists, hands that
+    # fill most of the image and never leave it
+    'easy': dict(pose_modes=(0.4, 0.35, 0.0, 0.25, 0.0), view=(30.0, 60.0), frame=(0.55, 0.9),
+                 truncation=0.0),
+}
 
-def sample_pose(rng):
-    """Random joint angles in degrees within anatomical limits.
+
+def _difficulty(name):
+    if name not in DIFFICULTIES:
+        raise ValueError(f'unknown synthetic-hand difficulty {name!r}; choose one of '
+                         f'{sorted(DIFFICULTIES)}')
+    return DIFFICULTIES[name]
+
+
+def sample_pose(rng, mode_probs=DIFFICULTIES['hard']['pose_modes']):
+    """Random joint angles in degrees within anatomical limits; ``mode_probs`` weighs the
+    pose families (open, relaxed, fist, gesture, random).
 
     Returns dict: ``fingers`` (4, 4) rows fore..pinky, columns (MCP abduction, MCP flexion,
     PIP flexion, DIP flexion); ``thumb`` (4,) (CMC abduction, CMC flexion, MCP flexion,
     IP flexion); ``wrist`` (2,) (flexion, ulnar deviation) of the hand against the forearm.
     Flexion > 0 curls towards the palm.
     """
-    mode = rng.choice(5, p=[0.22, 0.28, 0.15, 0.2, 0.15])  # open relaxed fist gesture random
+    mode = rng.choice(5, p=list(mode_probs))
     if mode == 0:
         curl, spread = np.full(4, rng.uniform(0.0, 0.15)), rng.uniform(0.3, 1.0)
     elif mode == 1:
@@ -301,17 +332,29 @@ def _random_rotation(rng):
                      [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
-def _posed_hand(rng, is_left):
+def _frontal_rotation(rng, max_tilt, max_roll):
+    """Rotation (3, 3) showing the palm or the back of the hand (even odds) to the camera,
+    tilted up to ``max_tilt`` degrees about two axes, fingers within ``max_roll`` degrees of
+    image-up."""
+    side = _rot_y(180.0) if rng.random() < 0.5 else np.eye(3)  # palm (+z) away: back seen
+    tilt = _rot_x(rng.uniform(-max_tilt, max_tilt)) @ _rot_y(rng.uniform(-max_tilt, max_tilt))
+    return _rot_z(180.0 + rng.uniform(-max_roll, max_roll)) @ tilt @ side
+
+
+def _posed_hand(rng, is_left, difficulty='hard'):
     """A random hand, mirrored if left, rotated into a camera-aligned frame centred on its
     keypoints (cm). Rotations that point the forearm at the camera, or steeply away from it
     (its far end would show), are re-drawn."""
-    pose = sample_pose(rng)
+    opts = _difficulty(difficulty)
+    pose = sample_pose(rng, opts['pose_modes'])
     hand = build_hand(pose, scale=rng.uniform(0.85, 1.12), rng=rng)
     p0, p1 = hand['capsules'][-1][:2]
     arm = (p1 - p0) / np.linalg.norm(p1 - p0)
     mirror = np.diag([-1.0, 1.0, 1.0]) if is_left else np.eye(3)
     for _ in range(50):
-        rot = _random_rotation(rng) @ mirror
+        view = (_random_rotation(rng) if opts['view'] is None
+                else _frontal_rotation(rng, *opts['view']))
+        rot = view @ mirror
         if -0.3 < (rot @ arm)[2] < 0.3:
             break
     centre = hand['joints'].mean(0)
@@ -529,8 +572,9 @@ def image_rng(seed, split, index):
     return np.random.default_rng([int(seed), zlib.crc32(split.encode()), int(index)])
 
 
-def render_sample(rng, size=128, num_hands=1, ss=3):
-    """Render one image with ``num_hands`` (1: a random right or left hand; 2: right + left).
+def render_sample(rng, size=128, num_hands=1, ss=3, difficulty='hard'):
+    """Render one image with ``num_hands`` (1: a random right or left hand; 2: right + left),
+    hands sampled as the ``difficulty`` preset says (a key of ``DIFFICULTIES``).
 
     Returns dict:
       ``image`` (size, size, 3) uint8 BGR, as written to disk (before JPEG);
@@ -547,18 +591,19 @@ def render_sample(rng, size=128, num_hands=1, ss=3):
       ``ss`` int; ``jpeg_quality`` int.
     """
     assert num_hands in (1, 2)
+    _difficulty(difficulty)
     for _ in range(50):
-        sample = _try_render(rng, size, num_hands, ss)
+        sample = _try_render(rng, size, num_hands, ss, difficulty)
         if sample is not None:
             return sample
     raise RuntimeError('could not place a visible hand in 50 tries')
 
 
-def _try_render(rng, size, num_hands, ss):
+def _try_render(rng, size, num_hands, ss, difficulty):
     """One attempt of :func:`render_sample`; None if no keypoint ended up in the image."""
     types = ['right', 'left'] if num_hands == 2 else [('right', 'left')[int(rng.integers(2))]]
-    hands = _place_hands(rng, [_posed_hand(rng, t == 'left') for t in types])
-    cam = _frame_camera(rng, hands, size, num_hands)
+    hands = _place_hands(rng, [_posed_hand(rng, t == 'left', difficulty) for t in types])
+    cam = _frame_camera(rng, hands, size, num_hands, _difficulty(difficulty))
     zb = _rasterise(rng, hands, cam, size, ss)
     hand_rgb, light = _shade(rng, zb, cam, ss)
     image = _composite(rng, hand_rgb, zb.label > 0, light, size)
@@ -618,19 +663,20 @@ class _Camera:
         return self.f * p[..., :2] / p[..., 2:3] + self.pp
 
 
-def _frame_camera(rng, hands, size, num_hands):
-    """Choose the focal length so that the hands' box spans a random share of the image, and
-    the principal point so that the box lands at a random place, sometimes across a border."""
+def _frame_camera(rng, hands, size, num_hands, opts=DIFFICULTIES['hard']):
+    """Choose the focal length so that the hands' box spans a random share of the image
+    (``opts['frame']`` for one hand), and the principal point so that the box lands at a random
+    place, sometimes (``opts['truncation']``) across a border."""
     joints = np.concatenate([hd['joints'] for hd in hands])
     n = joints[:, :2] / joints[:, 2:3]
     pad = 1.0 / joints[:, 2:3]  # ~1 cm of flesh around the joints
     lo, hi = (n - pad).min(0), (n + pad).max(0)
-    frac = rng.uniform(0.35, 0.9) if num_hands == 1 else rng.uniform(0.5, 0.95)
+    frac = rng.uniform(*opts['frame']) if num_hands == 1 else rng.uniform(0.5, 0.95)
     f = frac * size / max(hi - lo)
     box = (hi - lo) * f
     pp = np.zeros(2)
     for k in range(2):
-        if rng.random() < 0.12:  # truncated: push 5-40% of the box past one border
+        if rng.random() < opts['truncation']:  # truncated: push 5-40% of the box past one border
             out = rng.uniform(0.05, 0.4) * box[k]
             centre = box[k] / 2 - out if rng.random() < 0.5 else size - box[k] / 2 + out
         elif box[k] < size:
@@ -770,8 +816,9 @@ def _hand_box(label, slot, kp, ss, w, h):
 # ----------------------------------------------------------------------------------------------
 def _render_one(args):
     """Worker: render image ``index`` and write it; returns its COCO image and annotation."""
-    out_dir, split, index, size, num_hands, seed = args
-    s = render_sample(image_rng(seed, split, index), size=size, num_hands=num_hands)
+    out_dir, split, index, size, num_hands, seed, difficulty = args
+    s = render_sample(image_rng(seed, split, index), size=size, num_hands=num_hands,
+                      difficulty=difficulty)
     file_name = f'{split}/{index:06d}.jpg'
     ok, buf = cv2.imencode('.jpg', s['image'], [cv2.IMWRITE_JPEG_QUALITY, s['jpeg_quality']])
     assert ok
@@ -796,13 +843,14 @@ def _worker_init():
 
 
 def generate_split(out_dir, split, num_images, size=128, num_hands=1, seed=0, workers=1,
-                   progress=True):
+                   progress=True, difficulty='hard'):
     """Render ``num_images`` images into ``out_dir/images/<split>/`` and write
     ``out_dir/annotations/<split>.json``; returns the COCO dict."""
     from tqdm import tqdm
+    _difficulty(difficulty)
     os.makedirs(os.path.join(out_dir, 'images', split), exist_ok=True)
     os.makedirs(os.path.join(out_dir, 'annotations'), exist_ok=True)
-    jobs = [(out_dir, split, i, size, num_hands, seed) for i in range(num_images)]
+    jobs = [(out_dir, split, i, size, num_hands, seed, difficulty) for i in range(num_images)]
     bar = dict(total=num_images, desc=f'synthhands {split}', disable=not progress, unit='img')
     if workers > 1 and num_images > 1:
         # not 'fork': a parent that already ran OpenCV's thread pool can deadlock its children
@@ -814,7 +862,7 @@ def generate_split(out_dir, split, num_images, size=128, num_hands=1, seed=0, wo
         results = [_render_one(j) for j in tqdm(jobs, **bar)]
     coco = dict(
         info=dict(description='CLAMP-Hand synthetic hands', split=split, seed=seed, size=size,
-                  num_hands=num_hands, keypoint_order='wrist first (OneHand10K)'
+                  num_hands=num_hands, difficulty=difficulty, keypoint_order='wrist first (OneHand10K)'
                   + (', right hand then left hand' if num_hands == 2 else ''),
                   coordinates='pixels; pixel (c, r) covers [c, c+1) x [r, r+1)'),
         images=[r[0] for r in results], annotations=[r[1] for r in results],
@@ -825,10 +873,12 @@ def generate_split(out_dir, split, num_images, size=128, num_hands=1, seed=0, wo
 
 
 def generate_dataset(out_dir, num_train, num_val, size=128, num_hands=1, seed=0, workers=None,
-                     progress=True):
+                     progress=True, difficulty='hard'):
     """Write the train and val splits (see the module docstring); returns
-    ``{'train': coco_dict, 'val': coco_dict}``. ``workers`` defaults to min(2, cpu count)."""
+    ``{'train': coco_dict, 'val': coco_dict}``. ``workers`` defaults to min(2, cpu count);
+    ``difficulty`` names a preset of ``DIFFICULTIES``."""
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
-    return {split: generate_split(out_dir, split, n, size, num_hands, seed, workers, progress)
+    return {split: generate_split(out_dir, split, n, size, num_hands, seed, workers, progress,
+                                  difficulty)
             for split, n in (('train', num_train), ('val', num_val))}

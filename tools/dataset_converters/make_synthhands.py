@@ -1,7 +1,7 @@
 """Render a synthetic hand keypoint dataset (COCO keypoints format).
 
     python tools/dataset_converters/make_synthhands.py --out data/synthhands \
-        --hands 1 --num-train 2000 --num-val 200 --size 128 --seed 0
+        --hands 1 --num-train 2000 --num-val 200 --size 128 --seed 0 [--difficulty easy]
 
 writes ``OUT/images/{train,val}/NNNNNN.jpg`` and ``OUT/annotations/{train,val}.json``; see
 ``clamp_hand/datasets/synthetic_hands.py`` for the hand model, the keypoint order and the
@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from clamp_hand.datasets.synthetic_hands import generate_dataset  # noqa: E402
+from clamp_hand.datasets.synthetic_hands import DIFFICULTIES, generate_dataset  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -28,6 +28,9 @@ def parse_args(argv=None):
     p.add_argument('--num-val', type=int, default=100)
     p.add_argument('--size', type=int, default=128, help='image side, px')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--difficulty', choices=sorted(DIFFICULTIES), default='hard',
+                   help='hard: any 3D view, fists, small and truncated hands (default); '
+                   'easy: near-frontal views, no fists, large hands inside the image')
     p.add_argument('--workers', type=int, default=None,
                    help='processes (default: min(2, cpu count))')
     return p.parse_args(argv)
@@ -37,7 +40,8 @@ def main(argv=None):
     args = parse_args(argv)
     t0 = time.time()
     cocos = generate_dataset(args.out, args.num_train, args.num_val, size=args.size,
-                             num_hands=args.hands, seed=args.seed, workers=args.workers)
+                             num_hands=args.hands, seed=args.seed, workers=args.workers,
+                             difficulty=args.difficulty)
     n = sum(len(c['images']) for c in cocos.values())
     dt = time.time() - t0
     counts = ', '.join(f'{k}: {len(c["images"])}' for k, c in cocos.items())

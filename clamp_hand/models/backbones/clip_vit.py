@@ -7,7 +7,7 @@ block outputs as feature maps, the projected embedding of *every* token (not onl
 one), drop path per block, and activation checkpointing.
 """
 import math
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +39,21 @@ def resize_positional_embedding(pos: torch.Tensor, grid: Tuple[int, int]) -> tor
     return torch.cat([cls_pos, patch_pos.permute(0, 2, 3, 1).reshape(-1, c)], dim=0)
 
 
+def conv_stem(channels: Sequence[int], patch_size: int) -> nn.Sequential:
+    """3x3 stride-2 conv + BatchNorm + ReLU per entry of ``channels``; their number must
+    halve ``patch_size`` down to 1. Input ``(B, 3, H, W)`` -> ``(B, channels[-1], H/p, W/p)``."""
+    if len(channels) == 0 or 2 ** len(channels) != patch_size:
+        raise ValueError(f'backbone.stem_channels {tuple(channels)} needs one entry per '
+                         f'stride-2 step of patch_size {patch_size} (log2 of it), e.g. '
+                         f'{int(math.log2(patch_size)) if patch_size > 1 else 0} entries')
+    layers, c_in = [], 3
+    for c in channels:
+        layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c),
+                   nn.ReLU(inplace=True)]
+        c_in = c
+    return nn.Sequential(*layers)
+
+
 @MODELS.register_module()
 class CLIPViT(VisionTransformer):
     """CLIP ViT returning multi-level feature maps and dense projected embeddings.
@@ -51,9 +66,17 @@ class CLIPViT(VisionTransformer):
         with_checkpoint: activation checkpointing per block in training (keeps only the block
             inputs; recomputes each block in the backward: less memory, ~one more forward).
         attn_impl: ``'sdpa'`` (fused) or ``'naive'`` attention (see ``models/attention.py``).
+        stem_channels: ``None`` (CLIP's patch embedding: one ``patch_size`` x ``patch_size``
+            convolution) or the widths of a convolutional stem of 3x3 stride-2 convolutions
+            (BatchNorm, ReLU), one per halving of ``patch_size``, then a 1x1 convolution to
+            ``width`` (Xiao et al., "Early convolutions help transformers see better", 2021).
+            For models trained from scratch on little data; CLIP weights need ``None``.
+        stem_out: also return the first stem stage's map ``(B, stem_channels[0], H/2, W/2)``
+            as ``feats[0]`` (for heads with a high-resolution skip input).
 
     Forward ``x (B,3,H,W)`` returns ``(feats, cls, dense)``:
-        feats: tuple of ``(B, width, H/p, W/p)``, one per ``out_indices``;
+        feats: tuple of ``(B, width, H/p, W/p)``, one per ``out_indices`` (after the stem
+            map when ``stem_out``);
         cls:   ``(B, output_dim)`` projected class token;
         dense: ``(B, output_dim, H/p, W/p)`` projected patch tokens (ln_post + proj).
     """
@@ -70,7 +93,9 @@ class CLIPViT(VisionTransformer):
                  drop_path_rate: float = 0.0,
                  quick_gelu: bool = True,
                  with_checkpoint: bool = False,
-                 attn_impl: str = 'sdpa'):
+                 attn_impl: str = 'sdpa',
+                 stem_channels: Optional[Sequence[int]] = None,
+                 stem_out: bool = False):
         super().__init__(image_size=image_size, patch_size=patch_size, width=width,
                          layers=layers, heads=heads, mlp_ratio=mlp_ratio, output_dim=output_dim,
                          act_layer=QuickGELU if quick_gelu else nn.GELU, norm_layer=LayerNorm)
@@ -83,6 +108,15 @@ class CLIPViT(VisionTransformer):
         self.drop_paths = nn.ModuleList(DropPath(r) if r > 0 else nn.Identity() for r in rates)
         self.with_checkpoint = with_checkpoint
         self.attn_impl = check_attention_impl(attn_impl, 'backbone.attn_impl')
+        self.stem = None
+        if stem_channels is not None:
+            self.stem = conv_stem(stem_channels, patch_size)
+            self.conv1 = nn.Conv2d(stem_channels[-1], width, 1)  # replaces the patch conv
+        elif stem_out:
+            raise ValueError('backbone.stem_out=True needs a convolutional stem: set '
+                             'backbone.stem_channels')
+        self.stem_out = stem_out
+        self.stem_out_channels = stem_channels[0] if stem_out else 0
 
     def _block(self, i: int, x: torch.Tensor) -> torch.Tensor:
         return residual_block(self.transformer.resblocks[i], x, impl=self.attn_impl,
@@ -90,6 +124,12 @@ class CLIPViT(VisionTransformer):
 
     def forward(self, x: torch.Tensor):
         b = x.shape[0]
+        feats = []
+        if self.stem is not None:
+            for i, layer in enumerate(self.stem):
+                x = layer(x)
+                if self.stem_out and i == 2:  # conv, norm, relu of the first stage
+                    feats.append(x)
         x = self.conv1(x)  # (B, width, h, w)
         h, w = x.shape[-2:]
         x = x.flatten(2).transpose(1, 2)  # (B, h*w, width)
@@ -99,7 +139,6 @@ class CLIPViT(VisionTransformer):
             pos = resize_positional_embedding(pos, (h, w))
         x = self.ln_pre(torch.cat([cls, x], dim=1) + pos.to(x.dtype))  # (B, 1+h*w, width)
 
-        feats = []
         for i in range(len(self.transformer.resblocks)):
             if self.with_checkpoint and self.training and x.requires_grad:
                 x = checkpoint(self._block, i, x, use_reentrant=False)

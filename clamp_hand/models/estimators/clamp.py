@@ -126,7 +126,7 @@ class CLAMPEstimator(TopdownHeatmapEstimator):
                                   F.normalize(refined, dim=-1))
         head_in = torch.cat([feats[self.feature_index], score_maps.to(feats[0].dtype)], dim=1)
         return dict(feats=feats, cls=cls, dense=dense, prompts=refined, score_maps=score_maps,
-                    heatmaps=self.head(head_in))
+                    heatmaps=self.head(head_in, self.skip_feature(feats)))
 
     def forward_heatmaps(self, inputs: Tensor) -> Tensor:
         return self.forward_features(inputs)['heatmaps']

@@ -65,6 +65,8 @@ class TopdownHeatmapEstimator(BaseModel):
         self.backbone = MODELS.build(backbone)
         head = dict(head)  # in_channels defaults to the backbone width (+ extra maps)
         head.setdefault('in_channels', self.backbone.width + head_extra_in_channels)
+        # a backbone with stem_out hands its stride-2 stem map to the head as a skip input
+        head.setdefault('skip_channels', getattr(self.backbone, 'stem_out_channels', 0))
         self.head = MODELS.build(head)
         self.codec = KEYPOINT_CODECS.build(codec)
         self.loss_keypoint = MODELS.build(loss_keypoint)
@@ -98,7 +100,11 @@ class TopdownHeatmapEstimator(BaseModel):
     def forward_heatmaps(self, inputs: Tensor) -> Tensor:
         """``(B,3,H,W) -> (B,K,h,w)`` heatmaps."""
         feats, _, _ = self.backbone(inputs)
-        return self.head(feats[self.feature_index])
+        return self.head(feats[self.feature_index], self.skip_feature(feats))
+
+    def skip_feature(self, feats) -> Optional[Tensor]:
+        """The backbone's high-resolution stem map (``feats[0]`` when ``backbone.stem_out``)."""
+        return feats[0] if getattr(self.backbone, 'stem_out', False) else None
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':
