@@ -15,7 +15,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # one per keypoint table: 21 wrist-first, 42 two-hand, the seed's 21 and 42 (writing a config
 # out runs yapf, ~2 s each, so not every config)
 CONFIGS = [osp.join(ROOT, 'configs', p) for p in (
-    'synthhands/clamp_vit-tiny-convstem_1xb32-18e_synthhands-easy-1hand-64x64.py',
+    'synthhands/clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py',
     'assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py',
     'animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_onehand.py',
     'animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_twohands.py')]

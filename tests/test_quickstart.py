@@ -1,7 +1,7 @@
 """The quickstart (`bash tools/quickstart.sh`), the project's main job, end to end.
 
 By default a short variant (64 training images, 1 epoch) checks that every step runs and
-writes what README.md promises. The full run (4000 images, 16 epochs; README's figures) takes
+writes what README.md promises. The full run (4000 images, 12 epochs; README's figures) takes
 about 13 minutes on a 2-core CPU from a fresh clone: ``CLAMP_HAND_FULL_QUICKSTART=1 pytest tests/test_quickstart.py``
 runs it and checks AP >= 0.5 on the held-out split within 15 minutes."""
 import json

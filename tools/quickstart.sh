@@ -14,10 +14,10 @@ cd "$ROOT"
 start=$(date +%s)
 bash tools/install.sh
 PY="$ROOT/.venv/bin/python"
-CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-18e_synthhands-easy-1hand-64x64.py
+CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py
 NUM_TRAIN=${NUM_TRAIN:-4000}
 NUM_VAL=${NUM_VAL:-200}
-EPOCHS=${EPOCHS:-18}
+EPOCHS=${EPOCHS:-12}
 SEED=${SEED:-0}
 DATA=${DATA_DIR:-data/synthhands_easy_1hand}
 WORK=${WORK_DIR:-work_dirs/quickstart}
@@ -34,10 +34,9 @@ if [ "$(cat "$DATA/.made_with" 2>/dev/null)" != "$want" ]; then
 fi
 stamp "data ready in $DATA"
 
-# 3. train with bf16 autocast on a CPU (--amp; AMP on a GPU); validation at every third of the
-#    run feeds the curves
+# 3. train (validation at every third of the run feeds the curves)
 rm -rf "$WORK"
-"$PY" tools/train.py "$CFG" --amp --work-dir "$WORK" --cfg-options \
+"$PY" tools/train.py "$CFG" --work-dir "$WORK" --cfg-options \
   data_root="$DATA/" train_dataloader.dataset.data_root="$DATA/" \
   val_dataloader.dataset.data_root="$DATA/" test_dataloader.dataset.data_root="$DATA/" \
   train_cfg.max_epochs="$EPOCHS" train_cfg.val_interval=$(( EPOCHS >= 3 ? EPOCHS / 3 : 1 )) \

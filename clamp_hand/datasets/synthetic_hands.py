@@ -198,9 +198,10 @@ DIFFICULTIES = {
     # everything the generator can do: any view, fists, small and truncated hands
     'hard': dict(pose_modes=(0.22, 0.28, 0.15, 0.2, 0.15), view=None, frame=(0.35, 0.9),
                  truncation=0.12),
-    # a learnable-in-minutes subset for CPU tutorials: near-frontal views, no fists, hands that
-    # fill most of the image and never leave it
-    'easy': dict(pose_modes=(0.4, 0.35, 0.0, 0.25, 0.0), view=(30.0, 60.0), frame=(0.55, 0.9),
+    # a learnable-in-minutes subset for CPU tutorials: near-frontal, near-upright views, no
+    # fists, hands that fill most of the image and never leave it (the quickstart's data; with
+    # view=(30, 60) its model reached AP 0.29 after 6 epochs instead of 0.48 after 7)
+    'easy': dict(pose_modes=(0.4, 0.35, 0.0, 0.25, 0.0), view=(20.0, 30.0), frame=(0.55, 0.9),
                  truncation=0.0),
 }
 

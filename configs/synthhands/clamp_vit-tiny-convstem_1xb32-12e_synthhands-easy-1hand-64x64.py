@@ -3,9 +3,8 @@
 # Data: tools/dataset_converters/make_synthhands.py --difficulty easy (near-frontal, upright,
 # untruncated hands; tools/quickstart.sh makes them). Sized for a 2-core CPU: 64x64 crops, a
 # convolutional stem down to 8x8 tokens (its stride-2 map also feeds the head), 32x32
-# heatmaps, batch 32, 18 epochs; tools/quickstart.sh trains it with --amp (bf16 autocast on a
-# CPU: 0.75x the time per step). Trained from scratch, a plain 8 px patch embedding learns far
-# slower (README, "Results": AP 0.18 vs 0.38 after 10 epochs).
+# heatmaps, batch 32, 12 epochs (about 7 minutes here). Trained from scratch, a plain 8 px patch
+# embedding learns far slower (README, "Results": AP 0.18 vs 0.38 after 10 epochs).
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/clamp_vit-tiny_128x128.py',
@@ -20,7 +19,7 @@ model = dict(
     text_encoder=dict(prompts={{_base_.keypoint_prompts}}),
 )
 
-max_epochs = 18
+max_epochs = 12
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
@@ -33,7 +32,7 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', begin=0, end=max_epochs, eta_min=2e-5, by_epoch=True,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=6)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=4)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=25),
