@@ -12,13 +12,21 @@ from clamp_hand.datasets.hand_dataset import HandKeypointDataset
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# one per keypoint table: 21 wrist-first, 42 two-hand, the seed's 21 and 42 (writing a config
-# out runs yapf, ~2 s each, so not every config)
+# the 21-keypoint wrist-first and the 42-keypoint two-hand tables (writing a config out runs
+# yapf, several seconds each, so not every config)
 CONFIGS = [osp.join(ROOT, 'configs', p) for p in (
     'synthhands/clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py',
-    'assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py',
-    'animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_onehand.py',
-    'animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_twohands.py')]
+    'assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py')]
+
+
+@pytest.fixture(scope='module')
+def written():
+    """{config path: (source Config, the text mmengine writes for it)}"""
+    out = {}
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        out[path] = (cfg, cfg.pretty_text)  # what Config.dump writes and meta.cfg holds
+    return out
 
 
 def _metainfo(cfg):
@@ -33,34 +41,31 @@ def _parsed(meta):
                 links=p['skeleton_links'], sigmas=p['sigmas'].tolist())
 
 
-def test_a_dumped_config_really_comes_back_in_text_order(tmp_path):
+def test_a_written_config_really_comes_back_in_text_order(written):
     """The premise: without the fix the parsed flip indices of a copied config are wrong."""
-    cfg = Config.fromfile(CONFIGS[0])
-    cfg.dump(str(tmp_path / 'copy.py'))
-    raw = Config.fromfile(str(tmp_path / 'copy.py'))
+    raw = Config.fromstring(written[CONFIGS[0]][1], '.py')
     keys = list(_metainfo(raw)['keypoint_info'])
     assert keys[:3] == [0, 1, 10], keys  # mmengine's text order (if this fails, it was fixed)
     assert _parsed(_metainfo(raw))['flip_indices'] != list(range(21))
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
-def test_copied_config_parses_like_its_source(path, tmp_path):
-    source = Config.fromfile(path)
+def test_copied_config_parses_like_its_source(path, written, tmp_path):
+    source, text = written[path]
     meta = _metainfo(source)
-    text = source.pretty_text  # what Config.dump writes and checkpoints carry as meta.cfg
     (tmp_path / 'copy.py').write_text(text)
-    copied = load_config(str(tmp_path / 'copy.py'))
+    copied = load_config(str(tmp_path / 'copy.py'))  # as tools/test.py WORK_DIR/CONFIG.py
     assert _parsed(_metainfo(copied)) == _parsed(meta)
     # the same through a checkpoint's meta.cfg (text) as init_model reads it
     from_text = restore_keypoint_order(Config.fromstring(text, '.py'))
     assert _parsed(_metainfo(from_text)) == _parsed(meta)
 
 
-def test_dataset_restores_the_order_itself():
+def test_dataset_restores_the_order_itself(written):
     """HandKeypointDataset built straight from a copied config (no load_config) is right too."""
-    cfg = Config.fromfile(CONFIGS[0])
-    meta = _metainfo(Config.fromstring(cfg.pretty_text, '.py'))
+    source, text = written[CONFIGS[0]]
+    meta = _metainfo(Config.fromstring(text, '.py'))
     ds = HandKeypointDataset(metainfo=meta, ann_file='', lazy_init=True)
     assert list(ds.metainfo['flip_indices']) == list(range(21))
     assert [ds.metainfo['keypoint_id2name'][i] for i in range(21)] == \
-        _parsed(_metainfo(cfg))['names']
+        _parsed(_metainfo(source))['names']
