@@ -66,5 +66,5 @@ def test_quickstart_models_feed_the_stem_map_to_the_head(path):
         assert not torch.allclose(model.head(head_in, torch.zeros_like(skip)), base)
     model.train()
     model.forward_heatmaps(x).pow(2).mean().backward()
-    assert model.backbone.stem[0].weight.grad.abs().sum() > 0
+    assert model.backbone.stem[0][0].weight.grad.abs().sum() > 0
     assert model.head.skip_fuse[0].weight.grad.abs().sum() > 0

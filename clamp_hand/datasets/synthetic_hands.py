@@ -342,11 +342,11 @@ def _frontal_rotation(rng, max_tilt, max_roll):
     return _rot_z(180.0 + rng.uniform(-max_roll, max_roll)) @ tilt @ side
 
 
-def _posed_hand(rng, is_left, difficulty='hard'):
-    """A random hand, mirrored if left, rotated into a camera-aligned frame centred on its
-    keypoints (cm). Rotations that point the forearm at the camera, or steeply away from it
-    (its far end would show), are re-drawn."""
-    opts = _difficulty(difficulty)
+def _posed_hand(rng, is_left, opts=DIFFICULTIES['hard']):
+    """A random hand, mirrored if left, sampled as the preset ``opts`` (a value of
+    ``DIFFICULTIES``) says, rotated into a camera-aligned frame centred on its keypoints (cm).
+    Rotations that point the forearm at the camera, or steeply away from it (its far end would
+    show), are re-drawn."""
     pose = sample_pose(rng, opts['pose_modes'])
     hand = build_hand(pose, scale=rng.uniform(0.85, 1.12), rng=rng)
     p0, p1 = hand['capsules'][-1][:2]
@@ -592,19 +592,20 @@ def render_sample(rng, size=128, num_hands=1, ss=3, difficulty='hard'):
       ``ss`` int; ``jpeg_quality`` int.
     """
     assert num_hands in (1, 2)
-    _difficulty(difficulty)
+    opts = _difficulty(difficulty)
     for _ in range(50):
-        sample = _try_render(rng, size, num_hands, ss, difficulty)
+        sample = _try_render(rng, size, num_hands, ss, opts)
         if sample is not None:
             return sample
     raise RuntimeError('could not place a visible hand in 50 tries')
 
 
-def _try_render(rng, size, num_hands, ss, difficulty):
-    """One attempt of :func:`render_sample`; None if no keypoint ended up in the image."""
+def _try_render(rng, size, num_hands, ss, opts):
+    """One attempt of :func:`render_sample` with the preset ``opts``; None if no keypoint
+    ended up in the image."""
     types = ['right', 'left'] if num_hands == 2 else [('right', 'left')[int(rng.integers(2))]]
-    hands = _place_hands(rng, [_posed_hand(rng, t == 'left', difficulty) for t in types])
-    cam = _frame_camera(rng, hands, size, num_hands, _difficulty(difficulty))
+    hands = _place_hands(rng, [_posed_hand(rng, t == 'left', opts) for t in types])
+    cam = _frame_camera(rng, hands, size, num_hands, opts)
     zb = _rasterise(rng, hands, cam, size, ss)
     hand_rgb, light = _shade(rng, zb, cam, ss)
     image = _composite(rng, hand_rgb, zb.label > 0, light, size)
@@ -863,8 +864,8 @@ def generate_split(out_dir, split, num_images, size=128, num_hands=1, seed=0, wo
         results = [_render_one(j) for j in tqdm(jobs, **bar)]
     coco = dict(
         info=dict(description='CLAMP-Hand synthetic hands', split=split, seed=seed, size=size,
-                  num_hands=num_hands, difficulty=difficulty, keypoint_order='wrist first (OneHand10K)'
-                  + (', right hand then left hand' if num_hands == 2 else ''),
+                  num_hands=num_hands, difficulty=difficulty,
+                  keypoint_order='wrist first (OneHand10K)' + (', right hand then left hand' if num_hands == 2 else ''),
                   coordinates='pixels; pixel (c, r) covers [c, c+1) x [r, r+1)'),
         images=[r[0] for r in results], annotations=[r[1] for r in results],
         categories=coco_categories(num_hands))

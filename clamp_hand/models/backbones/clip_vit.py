@@ -40,18 +40,19 @@ def resize_positional_embedding(pos: torch.Tensor, grid: Tuple[int, int]) -> tor
 
 
 def conv_stem(channels: Sequence[int], patch_size: int) -> nn.Sequential:
-    """3x3 stride-2 conv + BatchNorm + ReLU per entry of ``channels``; their number must
-    halve ``patch_size`` down to 1. Input ``(B, 3, H, W)`` -> ``(B, channels[-1], H/p, W/p)``."""
+    """One stage (3x3 stride-2 conv + BatchNorm + ReLU) per entry of ``channels``; their number
+    must halve ``patch_size`` down to 1. Input ``(B, 3, H, W)`` -> ``(B, channels[-1], H/p,
+    W/p)``; stage i outputs ``(B, channels[i], H/2^(i+1), W/2^(i+1))``."""
     if len(channels) == 0 or 2 ** len(channels) != patch_size:
         raise ValueError(f'backbone.stem_channels {tuple(channels)} needs one entry per '
                          f'stride-2 step of patch_size {patch_size} (log2 of it), e.g. '
                          f'{int(math.log2(patch_size)) if patch_size > 1 else 0} entries')
-    layers, c_in = [], 3
+    stages, c_in = [], 3
     for c in channels:
-        layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c),
-                   nn.ReLU(inplace=True)]
+        stages.append(nn.Sequential(nn.Conv2d(c_in, c, 3, stride=2, padding=1, bias=False),
+                                    nn.BatchNorm2d(c), nn.ReLU(inplace=True)))
         c_in = c
-    return nn.Sequential(*layers)
+    return nn.Sequential(*stages)
 
 
 @MODELS.register_module()
@@ -126,9 +127,9 @@ class CLIPViT(VisionTransformer):
         b = x.shape[0]
         feats = []
         if self.stem is not None:
-            for i, layer in enumerate(self.stem):
-                x = layer(x)
-                if self.stem_out and i == 2:  # conv, norm, relu of the first stage
+            for i, stage in enumerate(self.stem):
+                x = stage(x)
+                if self.stem_out and i == 0:
                     feats.append(x)
         x = self.conv1(x)  # (B, width, h, w)
         h, w = x.shape[-2:]
