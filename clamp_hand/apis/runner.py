@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exp
 from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
+from clamp_hand.apis.config_text import render_once
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
 from clamp_hand.registry import register_all_modules
@@ -112,7 +113,7 @@ def build_runner(cfg: Config,
         # the checkpoint overwrites every weight: do not require (or read) the CLIP file
         cfg.model.pretrained = None
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
-    return Runner.from_cfg(cfg)
+    return Runner.from_cfg(render_once(cfg))  # the config text rendered once, not 5 times
 
 
 def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
