@@ -2,6 +2,7 @@
 # Create or update the project virtual environment (.venv/) with every pinned dependency.
 # Idempotent: a second run with unchanged requirements only re-checks the stamp and exits.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${CLAMP_HAND_VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}

@@ -9,6 +9,7 @@
 # Outputs in work_dirs/quickstart/. Knobs (environment): NUM_TRAIN, NUM_VAL, EPOCHS,
 # DATA_DIR, WORK_DIR, SEED. The defaults are the figures README.md reports.
 set -euo pipefail
+case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 start=$(date +%s)
