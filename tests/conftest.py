@@ -18,9 +18,9 @@ def require_hand_samples():
     return HAND_SAMPLES
 
 
-def run_tool(args, timeout=900, env=None, check=True):
-    """Run a command from the repo root with this interpreter first on PATH; returns the
-    CompletedProcess (stdout and stderr merged)."""
+def run_tool(args, timeout=900, env=None, check=True, cwd=ROOT):
+    """Run a command from the repo root (or ``cwd``) with this interpreter first on PATH;
+    returns the CompletedProcess (stdout and stderr merged)."""
     full_env = dict(os.environ)
     full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + full_env.get('PATH', '')
     full_env['PYTHON'] = sys.executable
@@ -28,7 +28,7 @@ def run_tool(args, timeout=900, env=None, check=True):
     full_env.update(env or {})
     if args[0].endswith('.py'):
         args = [sys.executable] + list(args)
-    proc = subprocess.run(args, cwd=ROOT, env=full_env, stdout=subprocess.PIPE,
+    proc = subprocess.run(args, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(map(str, args))} failed ({proc.returncode}):\n'
