@@ -11,6 +11,20 @@ HAND_SAMPLES = osp.normpath(osp.join(ROOT, '..', 'shared', 'data', 'hand_samples
 TINY_HAND_SAMPLES_CFG = osp.join(ROOT, 'configs', 'hand_samples',
                                  'clamp_vit-tiny_1xb12-40e_hand-samples-128x128.py')
 
+# Config text: the top-down train and test pipelines at 128 px (what the tiny models take;
+# the dataset configs resize to 256 px). Needs a ``codec`` defined before it.
+PIPELINES_128 = """
+train_pipeline = [
+    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='TopdownAffine', input_size=(128, 128)),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs', pack_transformed=True)]
+val_pipeline = [
+    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
+    dict(type='TopdownAffine', input_size=(128, 128)), dict(type='PackPoseInputs')]
+"""
+
 
 def require_hand_samples():
     if not osp.isdir(HAND_SAMPLES):
@@ -34,6 +48,25 @@ def run_tool(args, timeout=900, env=None, check=True, cwd=ROOT):
         raise AssertionError(f'{" ".join(map(str, args))} failed ({proc.returncode}):\n'
                              f'{proc.stdout[-6000:]}')
     return proc
+
+
+REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL = 15, 5  # x 20 iterations of 12 images
+
+
+@pytest.fixture(scope='session')
+def trained_hand_samples(tmp_path_factory):
+    """The tiny CLAMP config trained through ``tools/train.py`` on the 12 real hands for 15
+    epochs (20 iterations each, one log row per epoch), validated after epochs 5, 10 and 15;
+    ``(work_dir, checkpoint)``. Shared by the tests that need a trained model (learning on real
+    images, inference, drawing, training curves): one run for all of them."""
+    require_hand_samples()
+    work = tmp_path_factory.mktemp('hand_samples_run')
+    epochs = REAL_HANDS_EPOCHS
+    run_tool(['tools/train.py', TINY_HAND_SAMPLES_CFG, '--work-dir', str(work), '--cfg-options',
+              f'max_epochs={epochs}', f'train_cfg.max_epochs={epochs}',
+              f'train_cfg.val_interval={REAL_HANDS_VAL_INTERVAL}',
+              f'default_hooks.checkpoint.interval={epochs}', f'param_scheduler.1.end={epochs}'])
+    return str(work), osp.join(str(work), f'epoch_{epochs}.pth')
 
 
 @pytest.fixture(scope='session', autouse=True)

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import ROOT, require_hand_samples, run_tool
+from conftest import PIPELINES_128, ROOT, require_hand_samples, run_tool
 
 TINY_MODEL = osp.join(ROOT, 'configs', '_base_', 'models', 'clamp_vit-tiny_128x128.py')
 AH_CFG = osp.join(ROOT, 'configs', 'assemblyhands',
@@ -80,16 +80,7 @@ test_dataloader = val_dataloader
 
 def _pipelines_at_128():
     """The dataset configs' pipelines resize to 256 px; the tiny model takes 128 px."""
-    return """
-train_pipeline = [
-    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='TopdownAffine', input_size=(128, 128)),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True)]
-val_pipeline = [
-    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=(128, 128)), dict(type='PackPoseInputs')]
+    return PIPELINES_128 + """
 train_dataloader['dataset']['pipeline'] = train_pipeline
 val_dataloader['dataset']['pipeline'] = val_pipeline
 """

@@ -1,5 +1,5 @@
 """Inference API, tools/infer.py (image, folder, video), prompt similarity maps and training
-curves, on a tiny CLAMP trained for a few iterations on the real hand samples."""
+curves, on the tiny CLAMP trained on the real hand samples (the session's shared run)."""
 import glob
 import importlib.util
 import json
@@ -10,20 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT, TINY_HAND_SAMPLES_CFG, require_hand_samples, run_tool
-
-EPOCHS = 2  # x 2 iterations, validation after each epoch (for the curves)
+from conftest import (REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL, ROOT,
+                      TINY_HAND_SAMPLES_CFG, require_hand_samples, run_tool)
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-    require_hand_samples()
-    work = tmp_path_factory.mktemp('infer_run')
-    run_tool(['tools/train.py', TINY_HAND_SAMPLES_CFG, '--work-dir', str(work), '--cfg-options',
-              f'max_epochs={EPOCHS}', f'train_cfg.max_epochs={EPOCHS}', 'train_cfg.val_interval=1',
-              f'default_hooks.checkpoint.interval={EPOCHS}', f'param_scheduler.1.end={EPOCHS}',
-              'train_dataloader.dataset.times=2', 'default_hooks.logger.interval=1'])
-    return str(work), osp.join(work, f'epoch_{EPOCHS}.pth')
+def trained(trained_hand_samples):
+    """The tiny CLAMP trained on the real hand samples (shared with test_train_real_hands.py:
+    15 epochs, validation after epochs 5, 10, 15)."""
+    return trained_hand_samples
 
 
 @pytest.fixture(scope='module')
@@ -171,8 +166,11 @@ def test_plot_curves_from_the_run(trained, tmp_path):
     from clamp_hand.visualization import read_scalars
     work = trained[0]
     train, val = read_scalars(work)
-    assert len(train) == EPOCHS * 2 and all('loss_feature' in r for r in train)
-    assert [r['step'] for r in val] == list(range(1, EPOCHS + 1)) and 'PCK' in val[0]
+    # one log row per epoch (20 iterations), validation every REAL_HANDS_VAL_INTERVAL epochs
+    assert len(train) == REAL_HANDS_EPOCHS and all('loss_feature' in r for r in train)
+    assert [r['step'] for r in val] == list(range(
+        REAL_HANDS_VAL_INTERVAL, REAL_HANDS_EPOCHS + 1, REAL_HANDS_VAL_INTERVAL))
+    assert 'PCK' in val[0]
     run_tool(['tools/analysis/plot_curves.py', work])
     png = cv2.imread(osp.join(work, 'training_curves.png'))
     assert png is not None and png.shape[:2] == (400, 1100)

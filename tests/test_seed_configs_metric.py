@@ -19,7 +19,7 @@ from pycocotools.cocoeval import COCOeval
 from clamp_hand.datasets.assemblyhands_converter import convert_file
 from clamp_hand.evaluation.ap10k_sigma_metric import AP10K_SIGMAS, seed_sigmas
 from clamp_hand.registry import DATASETS, METRICS
-from conftest import ROOT, require_hand_samples
+from conftest import PIPELINES_128, ROOT, require_hand_samples
 
 ALIAS_DIR = osp.join(ROOT, 'configs', 'animal', '2d_kpt_sview_rgb_img', 'topdown_heatmap', 'ap10k')
 ALIASES = {'onehand': 'CLAMP_ViTB_ap10k_256x256_onehand.py',
@@ -101,16 +101,7 @@ model = dict(
     prompt_encoder=dict(width=64, layers=1, heads=2),
     context_decoder=dict(visual_dim=64, width=64, heads=2, layers=1, dropout=0.0),
     head=dict(deconv_out_channels=(64, 64)))
-train_pipeline = [
-    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='TopdownAffine', input_size=(128, 128)),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True)]
-val_pipeline = [
-    dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=(128, 128)), dict(type='PackPoseInputs')]
-loader = dict(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False)
+{PIPELINES_128}loader = dict(batch_size=4, num_workers=0, persistent_workers=False, pin_memory=False)
 train_dataloader = dict(**loader, dataset=dict(pipeline=train_pipeline, indices=4))
 val_dataloader = dict(**loader, dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

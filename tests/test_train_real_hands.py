@@ -7,9 +7,7 @@ import os.path as osp
 
 import pytest
 
-from conftest import TINY_HAND_SAMPLES_CFG, require_hand_samples, run_tool
-
-EPOCHS = 15  # x 20 iterations of 12 images
+from conftest import TINY_HAND_SAMPLES_CFG, run_tool
 
 
 def parse_table(stdout):
@@ -20,14 +18,9 @@ def parse_table(stdout):
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-    require_hand_samples()
-    work = tmp_path_factory.mktemp('hand_samples')
-    run_tool(['tools/train.py', TINY_HAND_SAMPLES_CFG, '--work-dir', str(work), '--cfg-options',
-              f'max_epochs={EPOCHS}', f'train_cfg.max_epochs={EPOCHS}',
-              f'train_cfg.val_interval={EPOCHS}', f'default_hooks.checkpoint.interval={EPOCHS}',
-              f'param_scheduler.1.end={EPOCHS}'])
-    return work, osp.join(work, f'epoch_{EPOCHS}.pth')
+def trained(trained_hand_samples):
+    """15 epochs x 20 iterations (the run shared with tests/test_inference.py)."""
+    return trained_hand_samples
 
 
 def test_training_reaches_high_pck_and_ap_on_the_same_images(trained, tmp_path):
