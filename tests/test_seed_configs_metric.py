@@ -107,7 +107,7 @@ val_dataloader = dict(**loader, dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
 train_cfg = dict(max_epochs=1, val_interval=1)
 param_scheduler = []
-# no checkpoint: each save formats the whole config with yapf (~10 s of CPU here)
+# no checkpoint: this test reads none
 default_hooks = dict(logger=dict(interval=1), checkpoint=None)
 # in-process runs: mmengine keeps one Visualizer per name, give each run its own
 visualizer = dict(name={'seed_alias_' + tmp_path.name!r})
