@@ -32,22 +32,40 @@ def require_hand_samples():
     return HAND_SAMPLES
 
 
-def run_tool(args, timeout=900, env=None, check=True, cwd=ROOT):
-    """Run a command from the repo root (or ``cwd``) with this interpreter first on PATH;
-    returns the CompletedProcess (stdout and stderr merged)."""
+def tool_env(env=None, omp_threads='2'):
+    """The environment a tool runs in: this interpreter first on PATH (and as $PYTHON for the
+    shell tools), ``OMP_NUM_THREADS`` unless set, then ``env``."""
     full_env = dict(os.environ)
     full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + full_env.get('PATH', '')
     full_env['PYTHON'] = sys.executable
-    full_env.setdefault('OMP_NUM_THREADS', '2')
+    full_env.setdefault('OMP_NUM_THREADS', omp_threads)
     full_env.update(env or {})
-    if args[0].endswith('.py'):
-        args = [sys.executable] + list(args)
-    proc = subprocess.run(args, cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+    return full_env
+
+
+def tool_args(args):
+    """``tools/x.py ...`` runs with this interpreter; anything else as given."""
+    return [sys.executable] + list(args) if str(args[0]).endswith('.py') else list(args)
+
+
+def run_tool(args, timeout=900, env=None, check=True, cwd=ROOT):
+    """Run a command from the repo root (or ``cwd``) with this interpreter first on PATH;
+    returns the CompletedProcess (stdout and stderr merged)."""
+    args = tool_args(args)
+    proc = subprocess.run(args, cwd=cwd, env=tool_env(env), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(map(str, args))} failed ({proc.returncode}):\n'
                              f'{proc.stdout[-6000:]}')
     return proc
+
+
+def start_tool(args, log_path, env=None):
+    """Start a command as ``run_tool`` runs it, in the background, stdout and stderr to
+    ``log_path``; returns the Popen (``.wait()`` it)."""
+    with open(log_path, 'w') as log:
+        return subprocess.Popen(tool_args(args), cwd=ROOT, env=tool_env(env), stdout=log,
+                                stderr=subprocess.STDOUT)
 
 
 REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL = 15, 5  # x 20 iterations of 12 images

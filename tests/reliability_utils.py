@@ -3,12 +3,10 @@ the test (64x64 CLAMP, 12 real hands, batch 4: 3 iterations per epoch) and check
 comparison."""
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import torch
 
-from conftest import ROOT
+from conftest import ROOT, start_tool  # noqa: F401  (start_tool re-exported)
 
 TESTS = osp.dirname(osp.abspath(__file__))
 DIST_CHECK_CFG = osp.join(ROOT, 'configs', 'hand_samples',
@@ -83,15 +81,3 @@ def assert_tensors_close(a, b, what, rtol=1e-5, atol=1e-6):
             assert_tensors_close(x, y, f'{what}[{i}]', rtol, atol)
     else:
         assert a == b, (what, a, b)
-
-
-def start_tool(args, log_path, env=None):
-    """Start ``python tools/X.py ...`` from the repo root in the background (as
-    ``conftest.run_tool`` runs it), stdout and stderr to ``log_path``; returns the Popen."""
-    full_env = dict(os.environ)
-    full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + full_env.get('PATH', '')
-    full_env['PYTHON'] = sys.executable
-    full_env.update(env or {})
-    with open(log_path, 'w') as log:
-        return subprocess.Popen([sys.executable] + list(args), cwd=ROOT, env=full_env,
-                                stdout=log, stderr=subprocess.STDOUT)

@@ -4,8 +4,7 @@ import os.path as osp
 
 import torch
 
-from conftest import ROOT, require_hand_samples, run_tool
-from reliability_utils import start_tool
+from conftest import ROOT, require_hand_samples, run_tool, start_tool
 
 CFG = osp.join(ROOT, 'configs/hand_samples/clamp_vit-tiny_2xb4-4iter_dist-check-64x64.py')
 
