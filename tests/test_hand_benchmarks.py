@@ -138,3 +138,39 @@ def test_native_format_trains_and_validates(fmt, tmp_path):
     # body wrist); every format keeps all its hands
     expected = len(hands)
     assert val[-1].get('step', 1) >= 1 and expected == 6
+
+
+HAND5 = osp.join(ROOT, 'configs/hand5/clamp_vit-b16_4xb16-210e_hand5-256x256.py')
+MMPOSE_LAYOUT_OF = {'HandKeypointDataset': 'coco_wholebody_hand', 'OneHand10KDataset': 'onehand10k',
+                    'FreiHandDataset': 'freihand2d', 'Rhd2DDataset': 'rhd2d',
+                    'HalpeHandDataset': 'halpe'}
+
+
+def test_hand5_maps_every_dataset_by_name_to_one_layout():
+    """One known hand (a real sample, wrist first) put into each dataset's own order with
+    mmpose's own names of that dataset, then through the Hand5 config's converter of that
+    dataset: the thumb tip (and every other joint) lands on the same output index."""
+    from mmpose.datasets.transforms import KeypointConverter
+
+    from _helpers_hand_formats import mmpose_names
+    cfg = Config.fromfile(HAND5)
+    target = _names(cfg)
+    thumb_tip = target.index('thumb4')  # mmpose's name of the thumb tip in this layout
+    hand = real_hands()[0][1][:, :2]  # (21, 2) wrist first, mmpose onehand10k names
+    wrist_first = mmpose_names('onehand10k')
+    datasets = cfg.train_dataloader.dataset.datasets
+    assert len(datasets) == 5
+    landed = {}
+    for ds in datasets:
+        native = mmpose_names(MMPOSE_LAYOUT_OF[ds.type])
+        if ds.type == 'HalpeHandDataset':  # one hand of the whole body: left_hand_root.. ->
+            native = [n[len('left_'):].replace('hand_root', 'wrist')
+                      for n in native if n.startswith('left_') and 'hand_root' in n
+                      or n.startswith('left_') and n[-1].isdigit()]
+        order = [wrist_first.index(n) for n in native]  # native k <- wrist-first index
+        sample = dict(keypoints=hand[order][None], keypoints_visible=np.ones((1, 21)))
+        out = KeypointConverter(**{k: v for k, v in ds.pipeline[0].items() if k != 'type'})(
+            sample)
+        np.testing.assert_allclose(out['keypoints'][0], hand, err_msg=ds.type)
+        landed[ds.type] = tuple(out['keypoints'][0, thumb_tip])
+    assert len(set(landed.values())) == 1 and landed['Rhd2DDataset'] == tuple(hand[4]), landed
