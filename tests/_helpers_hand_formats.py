@@ -84,6 +84,17 @@ def write_onehand10k(root, hands):
           'Train/source/', hands)
 
 
+def write_coco_wholebody_hand(root, hands):
+    """COCO-WholeBody-Hand as tools/dataset_converters/coco_wholebody2hands.py writes it (one
+    COCO hand record per hand, flat, wrist first), images under train2017/ and val2017/."""
+    _coco(root, [f'annotations/coco_wholebody_{s}_v1.0_hands.json' for s in ('train', 'val')],
+          '', hands)
+    for d in ('train2017', 'val2017'):
+        os.makedirs(osp.join(root, d), exist_ok=True)
+        for _, _, _, _, i in hands:
+            shutil.copy(osp.join(root, f'{i:05d}.jpg'), osp.join(root, d))
+
+
 def write_freihand(root, hands):
     _coco(root, [f'annotations/freihand_{s}.json' for s in ('train', 'val', 'test')],
           'training/rgb/', hands)
@@ -129,13 +140,14 @@ def write_halpe(root, hands):
                            categories=[dict(id=1, name='person')]), f)
 
 
-WRITERS = {'onehand10k': write_onehand10k, 'freihand': write_freihand, 'rhd': write_rhd,
+WRITERS = {'coco_wholebody_hand': write_coco_wholebody_hand, 'onehand10k': write_onehand10k, 'freihand': write_freihand, 'rhd': write_rhd,
            'panoptic': write_panoptic, 'halpe': write_halpe}
 
 
-def tiny_64_config(tmp_path, base_cfg, data_root):
+def tiny_64_config(tmp_path, base_cfg, data_root=None, roots=None):
     """A config that inherits ``base_cfg`` with the tiny model at 64x64 input (32x32 heatmaps),
-    the data root swapped, one epoch with validation; returns its path."""
+    one epoch with validation; returns its path. Data: ``data_root`` for a one-dataset config,
+    or ``roots`` {dataset type: data_root} for the datasets of a CombinedDataset."""
     tiny = Config.fromfile(TINY_MODEL).model.to_dict()
     tiny.update(_delete_=True, codec=None)
     tiny['backbone'].update(image_size=(64, 64), layers=2, out_indices=(0, 1))
@@ -164,13 +176,26 @@ def _at_64(pipeline):
 
 train_cfg = dict(max_epochs=1, val_interval=1)
 param_scheduler = []
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=1, save_best=None))
+# no checkpoint (each save renders the config with yapf, seconds per test)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=1000, save_best=None, save_last=False))
 loader = dict(batch_size=3, num_workers=0, persistent_workers=False, pin_memory=False)
-train_dataloader = dict(**loader, dataset=dict(
-    data_root={data_root!r}, pipeline=_at_64(_base_.train_dataloader.dataset.pipeline)))
-val_dataloader = dict(**loader, dataset=dict(
-    data_root={data_root!r}, pipeline=_at_64(_base_.val_dataloader.dataset.pipeline)))
+
+
+def _data(dataset):
+    out = dict(pipeline=_at_64(dataset.pipeline))
+    if {data_root!r} is not None:
+        out.update(data_root={data_root!r})
+    if {roots!r} is not None:
+        out.update(datasets=[dict(d, data_root={roots!r}[d['type']]) for d in dataset.datasets])
+    return out
+
+
+train_dataloader = dict(**loader, dataset=_data(_base_.train_dataloader.dataset))
+val_dataloader = dict(**loader, dataset=_data(_base_.val_dataloader.dataset))
 test_dataloader = val_dataloader
+# in-process runs: mmengine keeps one Visualizer per name, with the first run's log directory
+visualizer = dict(name={'visualizer_' + str(abs(hash(str(tmp_path))))!r})
 """)
     return str(path)
 

@@ -174,3 +174,49 @@ def test_hand5_maps_every_dataset_by_name_to_one_layout():
         np.testing.assert_allclose(out['keypoints'][0], hand, err_msg=ds.type)
         landed[ds.type] = tuple(out['keypoints'][0, thumb_tip])
     assert len(set(landed.values())) == 1 and landed['Rhd2DDataset'] == tuple(hand[4]), landed
+
+
+def test_hand5_trains_on_all_five_formats_and_reports_each(tmp_path):
+    """One epoch of the Hand5 config on fixtures of all five formats at once (each in its
+    native format and order), validation per dataset and over the mix."""
+    hands = real_hands()
+    roots = {}
+    for fmt, ds_type in (('coco_wholebody_hand', 'HandKeypointDataset'),
+                         ('onehand10k', 'OneHand10KDataset'), ('freihand', 'FreiHandDataset'),
+                         ('rhd', 'Rhd2DDataset'), ('halpe', 'HalpeHandDataset')):
+        root = tmp_path / fmt
+        WRITERS[fmt](str(root), hands)
+        roots[ds_type] = str(root) + '/'
+    cfg = tiny_64_config(tmp_path, HAND5, roots=roots)
+    _train_main()([cfg, '--work-dir', str(tmp_path / 'work')])
+    val = [s for s in _scalars(tmp_path / 'work') if 'PCK' in s]
+    assert val, 'no validation'
+    last = val[-1]
+    for name in ('coco_wholebody_hand', 'onehand10k', 'freihand', 'rhd2d', 'halpe_hand'):
+        for key in ('PCK', 'AUC', 'EPE'):
+            assert f'{name}/{key}' in last, (name, key, sorted(last))
+    # the mix's EPE is the mean over all hands: with equal counts, the mean of the five
+    per = [last[f'{n}/EPE'] for n in ('coco_wholebody_hand', 'onehand10k', 'freihand', 'rhd2d',
+                                      'halpe_hand')]
+    assert abs(np.mean(per) - last['EPE']) < 1e-4 * max(1.0, last['EPE']), (per, last['EPE'])
+
+
+def test_halpe_hand_dataset_cuts_out_each_labelled_hand(tmp_path):
+    """HalpeHandDataset: one 21-keypoint instance per labelled hand of a 136-keypoint person,
+    its wrist the hand_root (not the body's wrist, which the fixture sets elsewhere), its box
+    the tight box of the labelled keypoints, its COCO ground truth flat and 21 x 3."""
+    from clamp_hand.datasets import HalpeHandDataset
+    hands = real_hands()
+    WRITERS['halpe'](str(tmp_path), hands)
+    meta = Config.fromfile(osp.join(ROOT, 'configs/_base_/datasets/halpe_hand_onehand.py'))
+    ds = HalpeHandDataset(ann_file=str(tmp_path / 'annotations/halpe_val_v1.json'),
+                          metainfo=meta.dataset_info.to_dict(), test_mode=True,
+                          data_prefix=dict(img=str(tmp_path / 'val2017') + '/'))
+    assert len(ds) == len(hands)
+    for i, (_, k, _, _, _) in enumerate(hands):
+        info = ds.get_data_info(i)
+        vis = k[:, 2] > 0
+        np.testing.assert_allclose(info['keypoints'][0][vis], k[vis, :2])
+        np.testing.assert_allclose(info['bbox'][0], [*k[vis, :2].min(0), *k[vis, :2].max(0)])
+        assert info['hand_side'] == ('left' if (i + 1) % 2 else 'right')
+        assert len(info['raw_ann_info']['keypoints']) == 63

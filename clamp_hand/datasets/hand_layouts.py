@@ -130,5 +130,19 @@ def dataset_layout(dataset_name: str) -> dict:
     return hand_layout(dataset_name, DATASET_NAMES[dataset_name]())
 
 
-__all__ = ['DATASET_NAMES', 'WRIST_FIRST', 'dataset_layout', 'HAND_SIGMAS', 'HALPE_HANDS', 'hand_layout', 'layout_names', 'mmpose_layout_names',
+def mix_part(layout, target_info: dict, **dataset) -> dict:
+    """A dataset config for a mix (mmpose ``CombinedDataset``): the dataset in its own layout
+    (``layout``: a name of :data:`DATASET_NAMES`, or a ``dataset_info`` dict such as
+    ``hand_layout('mydata', [...names...])``), with a ``KeypointConverter`` into ``target_info``'s layout whose
+    mapping is computed from the keypoint names (``keypoint_names.name_mapping``). Keypoints
+    the source lacks come out invisible; keypoints the target lacks are dropped."""
+    from clamp_hand.datasets.keypoint_names import name_mapping
+    info = dataset_layout(layout) if isinstance(layout, str) else dict(layout)
+    target = layout_names(target_info)
+    mapping = name_mapping(layout_names(info), target)
+    return dict(**dataset, metainfo=info, pipeline=[
+        dict(type='KeypointConverter', num_keypoints=len(target), mapping=mapping)])
+
+
+__all__ = ['DATASET_NAMES', 'mix_part', 'WRIST_FIRST', 'dataset_layout', 'HAND_SIGMAS', 'HALPE_HANDS', 'hand_layout', 'layout_names', 'mmpose_layout_names',
            'two_hands']

@@ -31,19 +31,12 @@ default_hooks = dict(logger=dict(interval=20),
                      checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=1))
 
 data_root = '../shared/data/hand_samples/'
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs'),
-]
+# no augmentation: the model is to fit these 12 hands
+_crop = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
+         dict(type='TopdownAffine', input_size=codec['input_size'])]
+train_pipeline = _crop + [dict(type='GenerateTarget', encoder=codec),
+                          dict(type='PackPoseInputs', pack_transformed=True)]
+val_pipeline = _crop + [dict(type='PackPoseInputs')]
 
 
 def _hands(pipeline, test_mode):
