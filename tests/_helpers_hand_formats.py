@@ -28,15 +28,15 @@ def mmpose_names(dataset):
     return [info[i]['name'] for i in sorted(info)]
 
 
-def real_hands():
+def real_hands(per_source=3):
     """[(image path, (21, 3) keypoints x, y, v wrist first, width, height, id)] of the real
-    OneHand10K and FreiHAND samples (3 of each: enough for a step, fast)."""
+    OneHand10K and FreiHAND samples (``per_source`` of each: enough for a step, fast)."""
     out = []
     for name in ('onehand10k', 'freihand'):
         root = osp.join(require_hand_samples(), name)
         coco = json.load(open(osp.join(root, f'test_{name}.json')))
         images = {im['id']: im for im in coco['images']}
-        for ann in coco['annotations'][:3]:
+        for ann in coco['annotations'][:per_source]:
             im = images[ann['image_id']]
             kpts = np.asarray(ann['keypoints'], float).reshape(21, 3)
             out.append((osp.join(root, im['file_name']), kpts, im['width'], im['height'],

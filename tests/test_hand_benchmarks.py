@@ -220,3 +220,19 @@ def test_halpe_hand_dataset_cuts_out_each_labelled_hand(tmp_path):
         np.testing.assert_allclose(info['bbox'][0], [*k[vis, :2].min(0), *k[vis, :2].max(0)])
         assert info['hand_side'] == ('left' if (i + 1) % 2 else 'right')
         assert len(info['raw_ann_info']['keypoints']) == 63
+
+
+def test_two_hand_mix_maps_both_datasets_by_name():
+    """AssemblyHands and InterHand2.6M: both 42-keypoint layouts map every joint of both hands
+    onto the same target index (here the same order, so the mapping must be the identity)."""
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs/twohands_mix/'
+        'clamp_vit-b16_4xb16-210e_assemblyhands-interhand2d-2hands-256x256.py'))
+    target = _names(cfg)
+    for ds in cfg.train_dataloader.dataset.datasets:
+        names = [ds.metainfo.keypoint_info[i]['name'] for i in range(42)]
+        mapping = dict(ds.pipeline[0].mapping)
+        assert sorted(mapping) == list(range(42)), ds.type
+        assert all(target[mapping[i]] == names[i] for i in range(42)), ds.type
+    assert [e.get('dataset_name') for e in cfg.val_evaluator][3:] == [
+        'assemblyhands_twohands', 'interhand2d_twohands']
