@@ -140,8 +140,9 @@ def write_halpe(root, hands):
                            categories=[dict(id=1, name='person')]), f)
 
 
-WRITERS = {'coco_wholebody_hand': write_coco_wholebody_hand, 'onehand10k': write_onehand10k, 'freihand': write_freihand, 'rhd': write_rhd,
-           'panoptic': write_panoptic, 'halpe': write_halpe}
+WRITERS = {'coco_wholebody_hand': write_coco_wholebody_hand, 'onehand10k': write_onehand10k,
+           'freihand': write_freihand, 'rhd': write_rhd, 'panoptic': write_panoptic,
+           'halpe': write_halpe}
 
 
 def tiny_64_config(tmp_path, base_cfg, data_root=None, roots=None):

@@ -15,7 +15,8 @@ follows from what the names mean (``keypoint_names.JOINT_NAMES``):
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
-from clamp_hand.datasets.keypoint_names import ANATOMICAL, FINGERS, WRIST, Joint, layout_names, parse_name
+from clamp_hand.datasets.keypoint_names import (ANATOMICAL, FINGERS, WRIST, Joint, layout_names,
+                                               name_mapping, parse_name)
 
 FINGER_COLORS = {'': [255, 255, 255], 'thumb': [255, 128, 0], 'forefinger': [255, 153, 255],
                  'middle_finger': [102, 178, 255], 'ring_finger': [255, 51, 51],
@@ -133,10 +134,11 @@ def dataset_layout(dataset_name: str) -> dict:
 def mix_part(layout, target_info: dict, **dataset) -> dict:
     """A dataset config for a mix (mmpose ``CombinedDataset``): the dataset in its own layout
     (``layout``: a name of :data:`DATASET_NAMES`, or a ``dataset_info`` dict such as
-    ``hand_layout('mydata', [...names...])``), with a ``KeypointConverter`` into ``target_info``'s layout whose
-    mapping is computed from the keypoint names (``keypoint_names.name_mapping``). Keypoints
-    the source lacks come out invisible; keypoints the target lacks are dropped."""
-    from clamp_hand.datasets.keypoint_names import name_mapping
+    ``hand_layout('mydata', [...names...])``), with a ``KeypointConverter`` into
+    ``target_info``'s layout whose mapping is computed from the keypoint names
+    (``keypoint_names.name_mapping``). Keypoints the source lacks come out invisible; keypoints
+    the target lacks are dropped. Raises what ``name_mapping`` raises (unknown name, no match).
+    """
     info = dataset_layout(layout) if isinstance(layout, str) else dict(layout)
     target = layout_names(target_info)
     mapping = name_mapping(layout_names(info), target)
@@ -144,5 +146,5 @@ def mix_part(layout, target_info: dict, **dataset) -> dict:
         dict(type='KeypointConverter', num_keypoints=len(target), mapping=mapping)])
 
 
-__all__ = ['DATASET_NAMES', 'mix_part', 'WRIST_FIRST', 'dataset_layout', 'HAND_SIGMAS', 'HALPE_HANDS', 'hand_layout', 'layout_names', 'mmpose_layout_names',
-           'two_hands']
+__all__ = ['DATASET_NAMES', 'HALPE_HANDS', 'HAND_SIGMAS', 'WRIST_FIRST', 'dataset_layout',
+           'hand_layout', 'layout_names', 'mix_part', 'mmpose_layout_names', 'two_hands']
