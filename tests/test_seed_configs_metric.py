@@ -175,7 +175,7 @@ def _samples(dataset, noise, seed=0):
 def _evaluate(metric_cfgs, dataset, samples):
     out = {}
     for cfg in metric_cfgs:
-        if cfg['type'] not in ('CocoMetric', 'AP10KSigmaCocoMetric'):
+        if cfg['type'] not in ('CocoMetric', 'HandCocoMetric', 'AP10KSigmaCocoMetric'):
             continue
         metric = METRICS.build(dict(cfg))
         metric.dataset_meta = dataset.metainfo

@@ -2,52 +2,17 @@
 # native AssemblyHands order), 256x256 input, 4 GPUs x 16 images, 210 epochs.
 # Data: tools/dataset_converters/assemblyhands2coco.py writes the *_onehand.json files.
 _base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/adamw_210e.py',
-    '../_base_/models/clamp_vit-b16_256x256.py',
+    '../_base_/clamp_vit-b16_4xb16-210e_topdown-256x256.py',
     '../_base_/datasets/assemblyhands_onehand.py',
 ]
-codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2,
-             unbiased=True)
-model = dict(codec=codec, text_encoder=dict(prompts={{_base_.keypoint_prompts}}))
+model = dict(text_encoder=dict(prompts={{_base_.keypoint_prompts}}))
 
 data_root = 'data/assemblyhands/'
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', rotate_factor=40.0, scale_factor=(0.5, 1.5)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs'),
-]
 dataset = dict(type='HandKeypointDataset', data_root=data_root,
                metainfo={{_base_.dataset_info}}, data_prefix=dict(img='images/'))
-train_dataloader = dict(
-    batch_size=16, num_workers=4, persistent_workers=True, pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(**dataset, ann_file='annotations/assemblyhands_train_ego_data_v1-1_onehand.json',
-                 pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32, num_workers=4, persistent_workers=True, pin_memory=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(**dataset, ann_file='annotations/assemblyhands_val_ego_data_v1-1_onehand.json',
-                 test_mode=True, pipeline=val_pipeline))
-test_dataloader = dict(
-    batch_size=32, num_workers=4, persistent_workers=True, pin_memory=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(**dataset, ann_file='annotations/assemblyhands_test_ego_data_v1-1_onehand.json',
-                 test_mode=True, pipeline=val_pipeline))
-val_evaluator = [
-    dict(type='CocoMetric', nms_mode='none'),  # OKS with the hand sigmas of the metainfo
-    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
-    dict(type='AUC', norm_factor=30),
-    dict(type='EPE'),
-]
-test_evaluator = val_evaluator
+train_dataloader = dict(dataset=dict(
+    **dataset, ann_file='annotations/assemblyhands_train_ego_data_v1-1_onehand.json'))
+val_dataloader = dict(dataset=dict(
+    **dataset, ann_file='annotations/assemblyhands_val_ego_data_v1-1_onehand.json'))
+test_dataloader = dict(dataset=dict(
+    **dataset, ann_file='annotations/assemblyhands_test_ego_data_v1-1_onehand.json'))

@@ -1,53 +1,19 @@
 # CLAMP, CLIP ViT-B/16, AssemblyHands egocentric, both hands per instance (42 keypoints:
 # right 21 then left 21, native order), 256x256 input, 4 GPUs x 16 images, 210 epochs.
 # Data: tools/dataset_converters/assemblyhands2coco.py writes the *_twohands.json files.
-_base_ = [
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/adamw_210e.py',
-    '../_base_/models/clamp_vit-b16_256x256.py',
-    '../_base_/datasets/assemblyhands_twohands.py',
-]
-codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2,
-             unbiased=True)
-model = dict(codec=codec, text_encoder=dict(prompts={{_base_.keypoint_prompts}}))
+# The one-hand config with the two-hand layout and annotation files.
+_base_ = ['./clamp_vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py']
+import importlib  # noqa: E402 (after _base_: mmengine reads this as a plain config)
 
-data_root = 'data/assemblyhands/'
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', rotate_factor=40.0, scale_factor=(0.5, 1.5)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs'),
-]
-dataset = dict(type='HandKeypointDataset', data_root=data_root,
-               metainfo={{_base_.dataset_info}}, data_prefix=dict(img='images/'))
-train_dataloader = dict(
-    batch_size=16, num_workers=4, persistent_workers=True, pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(**dataset, ann_file='annotations/assemblyhands_train_ego_data_v1-1_twohands.json',
-                 pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32, num_workers=4, persistent_workers=True, pin_memory=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(**dataset, ann_file='annotations/assemblyhands_val_ego_data_v1-1_twohands.json',
-                 test_mode=True, pipeline=val_pipeline))
-test_dataloader = dict(
-    batch_size=32, num_workers=4, persistent_workers=True, pin_memory=True, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(**dataset, ann_file='annotations/assemblyhands_test_ego_data_v1-1_twohands.json',
-                 test_mode=True, pipeline=val_pipeline))
-val_evaluator = [
-    dict(type='CocoMetric', nms_mode='none'),  # OKS with the hand sigmas of the metainfo
-    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
-    dict(type='AUC', norm_factor=30),
-    dict(type='EPE'),
-]
-test_evaluator = val_evaluator
+dataset_info = importlib.import_module('clamp_hand.datasets.hand_layouts').dataset_layout(
+    'assemblyhands_twohands')
+keypoint_prompts = importlib.import_module('clamp_hand.datasets.keypoint_names').keypoint_prompts(
+    dataset_info)
+model = dict(text_encoder=dict(prompts=keypoint_prompts))
+dataset = dict(metainfo=dict(_delete_=True, **dataset_info))
+train_dataloader = dict(dataset=dict(
+    **dataset, ann_file='annotations/assemblyhands_train_ego_data_v1-1_twohands.json'))
+val_dataloader = dict(dataset=dict(
+    **dataset, ann_file='annotations/assemblyhands_val_ego_data_v1-1_twohands.json'))
+test_dataloader = dict(dataset=dict(
+    **dataset, ann_file='annotations/assemblyhands_test_ego_data_v1-1_twohands.json'))

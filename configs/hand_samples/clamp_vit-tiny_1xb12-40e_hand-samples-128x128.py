@@ -5,6 +5,7 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/clamp_vit-tiny_128x128.py',
     '../_base_/datasets/hand21_wrist_first.py',
+    '../_base_/evaluators/hand_coco_pck_auc_epe.py',
 ]
 codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(64, 64), sigma=2,
              unbiased=True)
@@ -30,19 +31,12 @@ default_hooks = dict(logger=dict(interval=20),
                      checkpoint=dict(interval=max_epochs, save_best=None, max_keep_ckpts=1))
 
 data_root = '../shared/data/hand_samples/'
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True),
-]
-val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='PackPoseInputs'),
-]
+# no augmentation: the model is to fit these 12 hands
+_crop = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
+         dict(type='TopdownAffine', input_size=codec['input_size'])]
+train_pipeline = _crop + [dict(type='GenerateTarget', encoder=codec),
+                          dict(type='PackPoseInputs', pack_transformed=True)]
+val_pipeline = _crop + [dict(type='PackPoseInputs')]
 
 
 def _hands(pipeline, test_mode):
@@ -62,10 +56,3 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=_hands(val_pipeline, True))
 test_dataloader = val_dataloader
-val_evaluator = [
-    dict(type='CocoMetric', nms_mode='none'),
-    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
-    dict(type='AUC', norm_factor=30),
-    dict(type='EPE'),
-]
-test_evaluator = val_evaluator

@@ -11,13 +11,10 @@ model = dict(
     text_encoder=dict(layers=1),
     head=dict(with_norm=False, deconv_out_channels=(32, 32)),
     score_head=dict(with_norm=False))
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True),
-]
+# the base's training pipeline at this codec's input size
+train_pipeline = [dict(step, input_size=codec['input_size']) if step['type'] == 'TopdownAffine'
+                  else dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
+                  for step in _base_.train_pipeline]
 train_dataloader = dict(
     batch_size=4, sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(_delete_=True, type='ConcatDataset', datasets=[

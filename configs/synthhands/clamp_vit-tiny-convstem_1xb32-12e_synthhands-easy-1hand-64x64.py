@@ -9,6 +9,7 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/clamp_vit-tiny_128x128.py',
     '../_base_/datasets/hand21_wrist_first.py',
+    '../_base_/evaluators/hand_coco_pck_auc_epe.py',
 ]
 input_size = (64, 64)
 codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(32, 32), sigma=2,
@@ -69,10 +70,3 @@ val_dataloader = dict(
     dataset=dict(**dataset, ann_file='annotations/val.json', test_mode=True,
                  pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = [
-    dict(type='CocoMetric', nms_mode='none'),
-    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
-    dict(type='AUC', norm_factor=30),
-    dict(type='EPE'),
-]
-test_evaluator = val_evaluator

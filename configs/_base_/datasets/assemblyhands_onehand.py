@@ -3,80 +3,10 @@
 per finger tip -> base (thumb, index, middle, ring, little), then the wrist (index 20).
 The converter tools/dataset_converters/assemblyhands2coco.py keeps this order.
 """
-dataset_info = dict(
-    dataset_name='assemblyhands_onehand',
-    paper_info=dict(),
-    keypoint_info={
-        0: dict(name='thumb_tip', id=0, color=[255, 128, 0], type='upper', swap=''),
-        1: dict(name='thumb_ip', id=1, color=[255, 128, 0], type='upper', swap=''),
-        2: dict(name='thumb_mcp', id=2, color=[255, 128, 0], type='upper', swap=''),
-        3: dict(name='thumb_cmc', id=3, color=[255, 128, 0], type='upper', swap=''),
-        4: dict(name='forefinger_tip', id=4, color=[255, 153, 255], type='upper', swap=''),
-        5: dict(name='forefinger_dip', id=5, color=[255, 153, 255], type='upper', swap=''),
-        6: dict(name='forefinger_pip', id=6, color=[255, 153, 255], type='upper', swap=''),
-        7: dict(name='forefinger_mcp', id=7, color=[255, 153, 255], type='upper', swap=''),
-        8: dict(name='middle_finger_tip', id=8, color=[102, 178, 255], type='upper', swap=''),
-        9: dict(name='middle_finger_dip', id=9, color=[102, 178, 255], type='upper', swap=''),
-        10: dict(name='middle_finger_pip', id=10, color=[102, 178, 255], type='upper', swap=''),
-        11: dict(name='middle_finger_mcp', id=11, color=[102, 178, 255], type='upper', swap=''),
-        12: dict(name='ring_finger_tip', id=12, color=[255, 51, 51], type='upper', swap=''),
-        13: dict(name='ring_finger_dip', id=13, color=[255, 51, 51], type='upper', swap=''),
-        14: dict(name='ring_finger_pip', id=14, color=[255, 51, 51], type='upper', swap=''),
-        15: dict(name='ring_finger_mcp', id=15, color=[255, 51, 51], type='upper', swap=''),
-        16: dict(name='pinky_finger_tip', id=16, color=[0, 255, 0], type='upper', swap=''),
-        17: dict(name='pinky_finger_dip', id=17, color=[0, 255, 0], type='upper', swap=''),
-        18: dict(name='pinky_finger_pip', id=18, color=[0, 255, 0], type='upper', swap=''),
-        19: dict(name='pinky_finger_mcp', id=19, color=[0, 255, 0], type='upper', swap=''),
-        20: dict(name='wrist', id=20, color=[255, 255, 255], type='upper', swap=''),
-    },
-    skeleton_info={
-        0: dict(link=('wrist', 'thumb_cmc'), id=0, color=[255, 128, 0]),
-        1: dict(link=('thumb_cmc', 'thumb_mcp'), id=1, color=[255, 128, 0]),
-        2: dict(link=('thumb_mcp', 'thumb_ip'), id=2, color=[255, 128, 0]),
-        3: dict(link=('thumb_ip', 'thumb_tip'), id=3, color=[255, 128, 0]),
-        4: dict(link=('wrist', 'forefinger_mcp'), id=4, color=[255, 153, 255]),
-        5: dict(link=('forefinger_mcp', 'forefinger_pip'), id=5, color=[255, 153, 255]),
-        6: dict(link=('forefinger_pip', 'forefinger_dip'), id=6, color=[255, 153, 255]),
-        7: dict(link=('forefinger_dip', 'forefinger_tip'), id=7, color=[255, 153, 255]),
-        8: dict(link=('wrist', 'middle_finger_mcp'), id=8, color=[102, 178, 255]),
-        9: dict(link=('middle_finger_mcp', 'middle_finger_pip'), id=9, color=[102, 178, 255]),
-        10: dict(link=('middle_finger_pip', 'middle_finger_dip'), id=10, color=[102, 178, 255]),
-        11: dict(link=('middle_finger_dip', 'middle_finger_tip'), id=11, color=[102, 178, 255]),
-        12: dict(link=('wrist', 'ring_finger_mcp'), id=12, color=[255, 51, 51]),
-        13: dict(link=('ring_finger_mcp', 'ring_finger_pip'), id=13, color=[255, 51, 51]),
-        14: dict(link=('ring_finger_pip', 'ring_finger_dip'), id=14, color=[255, 51, 51]),
-        15: dict(link=('ring_finger_dip', 'ring_finger_tip'), id=15, color=[255, 51, 51]),
-        16: dict(link=('wrist', 'pinky_finger_mcp'), id=16, color=[0, 255, 0]),
-        17: dict(link=('pinky_finger_mcp', 'pinky_finger_pip'), id=17, color=[0, 255, 0]),
-        18: dict(link=('pinky_finger_pip', 'pinky_finger_dip'), id=18, color=[0, 255, 0]),
-        19: dict(link=('pinky_finger_dip', 'pinky_finger_tip'), id=19, color=[0, 255, 0]),
-    },
-    joint_weights=[1.0] * 21,
-    # OKS sigmas of hands (COCO-WholeBody hand), in this layout's keypoint order
-    sigmas=[0.047, 0.037, 0.035, 0.022, 0.035, 0.024, 0.025, 0.026, 0.026, 0.022, 0.024, 0.018, 0.032, 0.021, 0.021, 0.017, 0.031, 0.022, 0.019, 0.02, 0.029],
-)
+import importlib
 
-# Text prompts naming each keypoint, in the same order (one per keypoint).
-keypoint_prompts = [
-    'thumb tip',
-    'thumb middle joint',
-    'thumb knuckle',
-    'thumb base',
-    'index finger tip',
-    'index finger upper joint',
-    'index finger middle joint',
-    'index finger knuckle',
-    'middle finger tip',
-    'middle finger upper joint',
-    'middle finger middle joint',
-    'middle finger knuckle',
-    'ring finger tip',
-    'ring finger upper joint',
-    'ring finger middle joint',
-    'ring finger knuckle',
-    'little finger tip',
-    'little finger upper joint',
-    'little finger middle joint',
-    'little finger knuckle',
-    'wrist',
-]
+_layouts = importlib.import_module('clamp_hand.datasets.hand_layouts')
+dataset_info = _layouts.dataset_layout('assemblyhands_onehand')
+# one text prompt per keypoint, derived from its name (clamp_hand/datasets/keypoint_names.py)
+keypoint_prompts = importlib.import_module('clamp_hand.datasets.keypoint_names').keypoint_prompts(
+    dataset_info)

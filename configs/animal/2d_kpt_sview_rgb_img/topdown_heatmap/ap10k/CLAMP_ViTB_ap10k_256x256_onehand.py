@@ -13,6 +13,7 @@
 #   - the seed's heatmap coding (MSRA, sigma 2, quarter-offset decoding instead of DARK);
 #   - its COCO AP with AP-10K animal sigmas (coco-ap10k-sigmas/AP), for comparison only,
 #     beside the hand-sigma coco/AP that stays the project's figure.
+# The two-hand alias (CLAMP_ViTB_ap10k_256x256_twohands.py) inherits this file.
 _base_ = ['../../../../assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py']
 
 seed_keypoint_names = [
@@ -31,24 +32,15 @@ model = dict(
 
 data_root = 'data/hands/'
 data_prefix = dict(img='data/')
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', rotate_factor=40.0, scale_factor=(0.5, 1.5)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True),
-]
+train_pipeline = [dict(step, encoder=codec) if step['type'] == 'GenerateTarget' else step
+                  for step in _base_.train_pipeline]
 train_dataloader = dict(dataset=dict(data_root=data_root, data_prefix=data_prefix,
                                      pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(data_root=data_root, data_prefix=data_prefix))
 test_dataloader = dict(dataset=dict(data_root=data_root, data_prefix=data_prefix))
 val_evaluator = [
-    dict(type='CocoMetric', nms_mode='none'),  # hand sigmas: the project's AP
+    *_base_.val_evaluator[:1],                # hand sigmas: the project's AP
     dict(type='AP10KSigmaCocoMetric'),         # the seed's AP (AP-10K sigmas), comparison only
-    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
-    dict(type='AUC', norm_factor=30),
-    dict(type='EPE'),
+    *_base_.val_evaluator[1:],                # PCK, AUC, EPE
 ]
 test_evaluator = val_evaluator

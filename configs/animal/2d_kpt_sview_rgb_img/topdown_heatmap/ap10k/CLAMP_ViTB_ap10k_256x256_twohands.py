@@ -2,54 +2,26 @@
 # unchanged, e.g.
 #   bash tools/dist_train.sh configs/animal/2d_kpt_sview_rgb_img/topdown_heatmap/ap10k/CLAMP_ViTB_ap10k_256x256_twohands.py 4 "0,1,2,3"
 # The real config is configs/assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py
-# (AssemblyHands, both hands per instance, 42 keypoints: right then left). This file only
-# changes what the seed did differently, so that its data tree and its trained checkpoints
-# (epoch_*.pth, converted on load by tools/test.py) work as they are:
-#   - data under data/hands/ (annotations/assemblyhands_{split}_ego_data_v1-1_twohands.json,
-#     images under data/hands/data/);
-#   - the seed's keypoint names as prompts, 2 learned context tokens and 11 name tokens (its
-#     text encoder has 13 positions): the shapes of its checkpoints;
-#   - ImageNet mean/std (the seed normalised with them, not with CLIP's);
-#   - the seed's heatmap coding (MSRA, sigma 2, quarter-offset decoding instead of DARK);
-#   - its COCO AP with AP-10K animal sigmas (coco-ap10k-sigmas/AP), for comparison only,
-#     beside the hand-sigma coco/AP that stays the project's figure.
-_base_ = ['../../../../assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py']
+# (AssemblyHands, both hands per instance, 42 keypoints: right then left). It is the one-hand
+# alias (the seed's differences: data/hands/ tree, the seed's prompts and text-encoder shape,
+# ImageNet mean/std, its heatmap coding, the AP-10K-sigma AP) with the two-hand layout and
+# annotation files (annotations/assemblyhands_{split}_ego_data_v1-1_twohands.json).
+_base_ = ['./CLAMP_ViTB_ap10k_256x256_onehand.py']
+import importlib  # noqa: E402 (after _base_: mmengine reads this as a plain config)
 
-_one_hand = [
-    'thumb tip', 'thumb proximal joint', 'thumb intermediate joint', 'thumb base joint',
-    'index tip', 'index proximal joint', 'index intermediate joint', 'index base joint',
-    'middle tip', 'middle proximal joint', 'middle intermediate joint', 'middle base joint',
-    'ring tip', 'ring proximal joint', 'ring intermediate joint', 'ring base joint',
-    'little tip', 'little proximal joint', 'little intermediate joint', 'little base joint',
-    'wrist']
-seed_keypoint_names = [f'{side} {name}' for side in ('right', 'left') for name in _one_hand]
-codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2,
-             unbiased=False)
-model = dict(
-    data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
-    text_encoder=dict(prompts=seed_keypoint_names, num_contexts=2, name_length=11),
-    codec=codec)
-
-data_root = 'data/hands/'
-data_prefix = dict(img='data/')
-train_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='RandomFlip', direction='horizontal'),
-    dict(type='RandomBBoxTransform', rotate_factor=40.0, scale_factor=(0.5, 1.5)),
-    dict(type='TopdownAffine', input_size=codec['input_size']),
-    dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', pack_transformed=True),
-]
-train_dataloader = dict(dataset=dict(data_root=data_root, data_prefix=data_prefix,
-                                     pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(data_root=data_root, data_prefix=data_prefix))
-test_dataloader = dict(dataset=dict(data_root=data_root, data_prefix=data_prefix))
-val_evaluator = [
-    dict(type='CocoMetric', nms_mode='none'),  # hand sigmas: the project's AP
-    dict(type='AP10KSigmaCocoMetric'),         # the seed's AP (AP-10K sigmas), comparison only
-    dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
-    dict(type='AUC', norm_factor=30),
-    dict(type='EPE'),
-]
-test_evaluator = val_evaluator
+dataset_info = importlib.import_module('clamp_hand.datasets.hand_layouts').dataset_layout(
+    'assemblyhands_twohands')
+keypoint_prompts = importlib.import_module('clamp_hand.datasets.keypoint_names').keypoint_prompts(
+    dataset_info)
+seed_keypoint_names = [f'{side} {name}' for side in ('right', 'left')
+                       for name in _base_.seed_keypoint_names]
+model = dict(text_encoder=dict(prompts=seed_keypoint_names))
+train_dataloader = dict(dataset=dict(
+    metainfo=dict(_delete_=True, **dataset_info),
+    ann_file='annotations/assemblyhands_train_ego_data_v1-1_twohands.json'))
+val_dataloader = dict(dataset=dict(
+    metainfo=dict(_delete_=True, **dataset_info),
+    ann_file='annotations/assemblyhands_val_ego_data_v1-1_twohands.json'))
+test_dataloader = dict(dataset=dict(
+    metainfo=dict(_delete_=True, **dataset_info),
+    ann_file='annotations/assemblyhands_test_ego_data_v1-1_twohands.json'))
