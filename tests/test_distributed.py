@@ -1,30 +1,20 @@
 """Distributed training is real: `tools/dist_train.sh CONFIG 2` runs on this CPU machine (gloo),
-and 2 processes x 4 images end with the same weights as 1 process x 8 images."""
-import os.path as osp
+and 2 processes x 4 images end with the same weights as 1 process x 8 images. (The two runs
+live in _helpers_dist_runs.py; tests/test_slurm.py compares its Slurm job with the same.)"""
+from _helpers_dist_runs import (DIST_CHECK_CFG, assert_same_weights, dist_train_run,  # noqa: F401
+                                single_train_run)
 
-import torch
-
-from conftest import ROOT, require_hand_samples, run_tool
-
-CFG = osp.join(ROOT, 'configs/hand_samples/clamp_vit-tiny_2xb4-4iter_dist-check-64x64.py')
+CFG = DIST_CHECK_CFG
 
 
-def test_two_processes_equal_one_process_with_twice_the_batch(tmp_path):
-    require_hand_samples()
-    single, dual = tmp_path / 'single', tmp_path / 'dual'
-    run_tool(['tools/train.py', CFG, '--work-dir', str(single),
-              '--cfg-options', 'train_dataloader.batch_size=8'])
-    out = run_tool(['bash', 'tools/dist_train.sh', CFG, '2', '--work-dir', str(dual)],
-                   env=dict(PORT='29611'))
-    assert 'Saving checkpoint at 4 iterations' in out.stdout
-    a = torch.load(single / 'iter_4.pth', map_location='cpu', weights_only=False)
-    b = torch.load(dual / 'iter_4.pth', map_location='cpu', weights_only=False)
-    assert a['meta']['iter'] == b['meta']['iter'] == 4
-    sa, sb = a['state_dict'], b['state_dict']
-    assert sa.keys() == sb.keys()
-    for k in sa:
-        torch.testing.assert_close(sa[k], sb[k], rtol=1e-4, atol=1e-5, msg=k)
+def test_two_processes_equal_one_process_with_twice_the_batch(single_train_run,  # noqa: F811
+                                                              dist_train_run):  # noqa: F811
+    (single, _), (dual, out) = single_train_run, dist_train_run
+    assert 'Saving checkpoint at 4 iterations' in out
+    sa = assert_same_weights(single / 'iter_4.pth', dual / 'iter_4.pth')
     # the run did train: trainable weights moved away from a fresh initialisation
+    import torch
+
     from clamp_hand.apis import load_config
     from clamp_hand.registry import MODELS
     cfg = load_config(CFG)
