@@ -123,16 +123,18 @@ def test_sbatch_job_requeued_mid_run_resumes(slurm_cluster, dist_train_run,  # n
         '--cfg-options', 'default_hooks.checkpoint.interval=1'],
         env=dict(OMP_NUM_THREADS='1')).stdout.strip().split(';')[0]
 
-    def wait(cond, what, timeout=600):
-        t0 = time.time()
+    def wait(cond, what, timeout=600, interval=0.05):
+        t0, n = time.time(), 0
         while not cond():
-            state = job_state(slurm_cluster, job)
+            n += 1
+            state = job_state(slurm_cluster, job) if n * interval >= 1 else 'RUNNING'
+            n = 0 if n * interval >= 1 else n
             if state in ('FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY'):
                 break
             if time.time() - t0 > timeout:
                 state = f'{state}, timed out'
                 break
-            time.sleep(0.05)
+            time.sleep(interval)
         else:
             return
         text = log.read_text() if log.exists() else '(no output)'
@@ -140,12 +142,20 @@ def test_sbatch_job_requeued_mid_run_resumes(slurm_cluster, dist_train_run,  # n
 
     wait(lambda: (work / 'last_checkpoint').exists(), 'the first checkpoint')
     slurm_run(slurm_cluster, ['scontrol', 'requeue', job])
-    # Slurm holds a requeued job for ~2 minutes (BeginTime); let it start now
-    t0 = time.time()
-    while slurm_run(slurm_cluster, ['scontrol', 'update', f'jobid={job}', 'StartTime=now'],
-                    check=False).returncode and time.time() - t0 < 60:
-        time.sleep(0.5)
-    wait(lambda: job_state(slurm_cluster, job) == 'COMPLETED', 'the requeued run to finish')
+    # Slurm holds a requeued job for ~2 minutes (BeginTime); let it start now. An update sent
+    # while the job is still completing is accepted but lost: repeat it while it is pending.
+    t0, pending = time.time(), False
+    while time.time() - t0 < 180:
+        state = job_state(slurm_cluster, job)
+        if state == 'PENDING':
+            pending = True
+            slurm_run(slurm_cluster, ['scontrol', 'update', f'jobid={job}', 'StartTime=now'],
+                      check=False)
+        elif pending:
+            break
+        time.sleep(0.2)
+    wait(lambda: job_state(slurm_cluster, job) == 'COMPLETED', 'the requeued run to finish',
+         interval=1)
 
     text = log.read_text()
     assert '(restart 0)' in text and '(restart 1)' in text, text[-3000:]
