@@ -184,7 +184,9 @@ class MLflowFileVisBackend(MLflowVisBackend):
       set it; a database store would need SQLAlchemy, not in ``mlflow-skinny``).
     - The config's parameters are flattened with ``str`` keys (mmengine's ``_flatten`` fails
       on the integer keys of ``keypoint_info``/``skeleton_info``) and values cut to MLflow's
-      6000-character limit.
+      6000-character limit. The dataset metainfo (``NOT_PARAMS``: ~170 entries per dataset,
+      the bulk of a config's parameters) is left out of the parameters; the whole config is
+      the run's ``config.py`` artifact.
     - Metric names lose the characters MLflow rejects (``mlflow_metric_name``): mmpose's
       ``coco/AP (M)`` becomes ``coco/AP M``; mmengine's backend would drop the whole batch of
       validation metrics with a warning.
@@ -192,6 +194,7 @@ class MLflowFileVisBackend(MLflowVisBackend):
 
     #: MLflow's limit on a parameter value (mlflow.utils.validation.MAX_PARAM_VAL_LENGTH)
     MAX_PARAM_LENGTH = 6000
+    NOT_PARAMS = ('metainfo', 'dataset_info', 'keypoint_info', 'skeleton_info')
 
     def _init_env(self):
         if self._tracking_uri is None:
@@ -211,6 +214,8 @@ class MLflowFileVisBackend(MLflowVisBackend):
         items = dict()
         for k, v in d.items():
             key = f'{parent_key}{sep}{k}' if parent_key else str(k)
+            if k in self.NOT_PARAMS:
+                continue
             if isinstance(v, dict):
                 items.update(self._flatten(v, key, sep=sep))
             elif isinstance(v, (list, tuple)) and any(isinstance(x, dict) for x in v):
