@@ -111,6 +111,27 @@ def test_slurm_test_gives_the_single_process_metrics(slurm_train, slurm_cluster,
     assert m1['EPE'] > 0  # imperfect predictions: a real comparison
 
 
+def test_slurm_env_to_torch_distributed_variables():
+    """What a task started by srun gets (no cluster needed)."""
+    from clamp_hand.apis.slurm import first_host, resume_after_requeue, slurm_dist_env
+    assert first_host('node[03-05,7],gpu1') == 'node03'
+    assert first_host('gpu1') == 'gpu1'
+    env = dict(SLURM_PROCID='3', SLURM_NTASKS='4', SLURM_LOCALID='1', SLURM_JOB_ID='123',
+               SLURM_STEP_NODELIST='gpu[7-8]', SLURM_NODELIST='gpu[1-8]')
+    assert slurm_dist_env(env) == dict(RANK='3', WORLD_SIZE='4', LOCAL_RANK='1',
+                                       MASTER_ADDR='gpu7', MASTER_PORT='10123')
+    assert env['RANK'] == '3' and env['MASTER_PORT'] == '10123'
+    kept = dict(env, MASTER_ADDR='10.0.0.1', MASTER_PORT='29999')
+    assert slurm_dist_env(kept)['MASTER_ADDR'] == '10.0.0.1' and kept['MASTER_PORT'] == '29999'
+    with pytest.raises(RuntimeError, match='outside an srun task .*tools/slurm_train.sh'):
+        slurm_dist_env({})
+    assert resume_after_requeue(None, 'slurm', dict(SLURM_RESTART_COUNT='1')) == 'auto'
+    assert resume_after_requeue(None, 'slurm', dict(SLURM_RESTART_COUNT='0')) is None
+    assert resume_after_requeue(None, 'slurm', {}) is None
+    assert resume_after_requeue('ckpt.pth', 'slurm', dict(SLURM_RESTART_COUNT='2')) == 'ckpt.pth'
+    assert resume_after_requeue(None, 'pytorch', dict(SLURM_RESTART_COUNT='2')) is None
+
+
 def test_sbatch_job_requeued_mid_run_resumes(slurm_cluster, dist_train_run,  # noqa: F811
                                              tmp_path):
     require_hand_samples()

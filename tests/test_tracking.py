@@ -17,9 +17,6 @@ import pytest
 from _helpers_dist_runs import DIST_CHECK_CFG
 from conftest import HAND_SAMPLES, ROOT, require_hand_samples
 
-pytest.importorskip('tensorboard', reason='pip install -r requirements/tracking.txt')
-pytest.importorskip('wandb', reason='pip install -r requirements/tracking.txt')
-pytest.importorskip('mlflow', reason='pip install -r requirements/tracking.txt')
 
 CFG = '''
 _base_ = [{base!r}]
@@ -55,6 +52,8 @@ VAL_KEYS = ('coco/AP', 'coco/AP .5', 'coco/AR', 'PCK', 'AUC', 'EPE')
 @pytest.fixture(scope='module')
 def tracked_run(tmp_path_factory):
     """One run with all three trackers; returns (vis_data dir, stdout, scalars.json rows)."""
+    for module in ('tensorboard', 'wandb', 'mlflow'):
+        pytest.importorskip(module, reason='pip install -r requirements/tracking.txt')
     require_hand_samples()
     tmp = tmp_path_factory.mktemp('tracking')
     cfg = tmp / 'tracked.py'
@@ -165,3 +164,26 @@ def test_mlflow_local_store(tracked_run, monkeypatch):
         assert_series(got, want, f'mlflow {key}')
     # a name MLflow does not allow, renamed rather than dropped
     assert len(client.get_metric_history(run.info.run_id, 'coco/AP M')) == 2
+
+
+def test_vis_backend_option_errors_and_local_backend_kept(monkeypatch):
+    import importlib.util
+
+    from mmengine.config import Config
+
+    from clamp_hand.engine.tracking import add_vis_backends, mlflow_metric_name
+    assert mlflow_metric_name('coco/AP (M)') == 'coco/AP M'
+    assert mlflow_metric_name('coco/AP .5') == 'coco/AP .5'
+    cfg = Config.fromfile(DIST_CHECK_CFG)
+    cfg.visualizer.vis_backends = []
+    add_vis_backends(cfg, ['tensorboard', 'mlflow', 'tensorboard'], 'exp')
+    assert [b['type'] for b in cfg.visualizer.vis_backends] == [
+        'LocalVisBackend', 'TensorboardVisBackend', 'MLflowFileVisBackend']
+    assert cfg.visualizer.vis_backends[2]['exp_name'] == 'exp'
+    with pytest.raises(ValueError, match='--vis-backend neptune: unknown; choose from'):
+        add_vis_backends(cfg, ['neptune'])
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, 'find_spec',
+                        lambda name, *a: None if name == 'wandb' else real(name, *a))
+    with pytest.raises(ImportError, match='needs wandb: pip install -r requirements/tracking'):
+        add_vis_backends(cfg, ['wandb'])
