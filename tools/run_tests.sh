@@ -1,10 +1,44 @@
 #!/usr/bin/env bash
 # Set up (tools/install.sh, idempotent) and run the test suite. Extra args go to pytest,
 # e.g. `bash tools/run_tests.sh -k flip`. With CI=true the long checks run in their short form.
+# The tests also need what a default install leaves out (both steps skipped when present):
+# the experiment trackers (requirements/tracking.txt, for tests/test_tracking.py) and, when
+# run as root on Debian/Ubuntu, Slurm and munge (apt, for tests/test_slurm.py).
 set -euo pipefail
 case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 bash tools/install.sh
+PY="$ROOT/.venv/bin/python"
+
+stamp="$ROOT/.venv/.clamp_hand_tracking_stamp"
+want=$(cat requirements.txt requirements/tracking.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[run_tests] installing requirements/tracking.txt (tensorboard, wandb, mlflow-skinny)"
+  # -c requirements.txt: the trackers' dependencies may not move a pinned package
+  "$PY" -m pip install --disable-pip-version-check -q -r requirements/tracking.txt \
+    -c requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+  if "$PY" -c 'import tensorboard, wandb, mlflow' 2>/dev/null; then echo "$want" > "$stamp"
+  else echo "[run_tests] tracking packages missing (tests/test_tracking.py will skip)" >&2; fi
+fi
+
+slurm_missing() {
+  local p
+  for p in munged slurmctld slurmd srun sbatch sinfo scontrol; do
+    command -v "$p" >/dev/null || [ -x "/usr/sbin/$p" ] || return 0
+  done
+  return 1
+}
+if slurm_missing && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "[run_tests] installing Slurm and munge (apt: slurmctld slurmd slurm-client munge)"
+  log=$(mktemp)
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+           --no-install-recommends slurmctld slurmd slurm-client munge; } >"$log" 2>&1; then
+    echo "[run_tests] apt-get failed (tests/test_slurm.py will skip and say why):" >&2
+    tail -5 "$log" >&2
+  fi
+  rm -f "$log"
+fi
+
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
-exec "$ROOT/.venv/bin/python" -m pytest tests -q -p no:cacheprovider --durations=15 "$@"
+exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 "$@"

@@ -1,5 +1,6 @@
 """Train a CLAMP-Hand model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
-[--amp] [--cfg-options key=value ...]``. Multi-GPU/multi-node: ``tools/dist_train.sh``."""
+[--amp] [--vis-backend tensorboard wandb mlflow] [--cfg-options key=value ...]``.
+Multi-GPU/multi-node: ``tools/dist_train.sh``; Slurm: ``tools/slurm_train.sh``."""
 import argparse
 import os
 import sys
@@ -19,6 +20,10 @@ def parse_args(argv=None):
     p.add_argument('--amp', action='store_true', help='mixed precision: bf16 (or fp16 without bf16 support) on CUDA, bf16 autocast on a CPU')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries, e.g. train_dataloader.batch_size=8')
+    p.add_argument('--vis-backend', nargs='+', default=[], metavar='NAME',
+                   choices=['tensorboard', 'wandb', 'mlflow'],
+                   help='also log to these trackers (tensorboard, wandb, mlflow; any subset; '
+                   'pip install -r requirements/tracking.txt); vis_data/scalars.json always')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return p.parse_args(argv)
@@ -27,7 +32,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     train(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
-          launcher=args.launcher, resume=args.resume, amp=args.amp)
+          launcher=args.launcher, resume=args.resume, amp=args.amp,
+          vis_backends=args.vis_backend)
 
 
 if __name__ == '__main__':

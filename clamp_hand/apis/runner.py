@@ -11,8 +11,10 @@ from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
 from clamp_hand.apis.config_text import render_once
+from clamp_hand.apis.slurm import resume_after_requeue, slurm_dist_env
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
+from clamp_hand.engine.tracking import add_vis_backends
 from clamp_hand.registry import register_all_modules
 
 
@@ -83,9 +85,13 @@ def build_runner(cfg: Config,
                  launcher: str = 'none',
                  resume: Optional[str] = None,
                  amp: bool = False,
-                 config_path: Optional[str] = None) -> Runner:
-    """Settle work dir, launcher, AMP and resume on ``cfg`` and build the Runner."""
+                 config_path: Optional[str] = None,
+                 vis_backends: Sequence[str] = ()) -> Runner:
+    """Settle work dir, launcher, AMP, resume and extra visualizer backends
+    (``--vis-backend``, see ``clamp_hand.engine.tracking``) on ``cfg`` and build the Runner."""
     register_all_modules()
+    add_vis_backends(cfg, vis_backends,
+                     osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0])
     check_registered_types(cfg, config_path or cfg.filename or '<config>')
     add_reliability_hooks(cfg)
     if work_dir:
@@ -93,6 +99,9 @@ def build_runner(cfg: Config,
     elif cfg.get('work_dir') is None:
         name = osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0]
         cfg.work_dir = osp.join('work_dirs', name)
+    if launcher == 'slurm':  # torch.distributed variables from srun's, before they are read
+        slurm_dist_env()
+        resume = resume_after_requeue(resume, launcher)
     cfg.launcher = init_distributed_if_needed(launcher)
     if cfg.launcher != 'none' and not torch.cuda.is_available():
         # CPU DDP: no device_ids (mmengine passes [LOCAL_RANK], valid for CUDA only)
@@ -117,10 +126,12 @@ def build_runner(cfg: Config,
 
 
 def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
-          launcher: str = 'none', resume: Optional[str] = None, amp: bool = False):
+          launcher: str = 'none', resume: Optional[str] = None, amp: bool = False,
+          vis_backends: Sequence[str] = ()):
     """Train from a config path; returns the trained model."""
     cfg = load_config(config, cfg_options)
-    runner = build_runner(cfg, work_dir, launcher, resume, amp, config_path=config)
+    runner = build_runner(cfg, work_dir, launcher, resume, amp, config_path=config,
+                          vis_backends=vis_backends)
     return runner.train()
 
 

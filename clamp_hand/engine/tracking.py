@@ -1,0 +1,227 @@
+"""Experiment tracking switched on from the command line: ``tools/train.py CONFIG
+--vis-backend tensorboard wandb mlflow`` (any subset) adds mmengine visualizer backends to the
+config's ``visualizer``; mmengine's ``LocalVisBackend`` (``vis_data/scalars.json``) always stays.
+
+Every backend receives what mmengine's ``LoggerHook`` logs: the loss terms, ``lr``, ``time``...
+of the training iterations at ``step`` = iteration, and the validation metrics at ``step`` =
+epoch (``log_metric_by_epoch=True``, mmengine's default) or iteration. Only rank 0 writes:
+mmengine's ``Visualizer.add_scalars``/``add_config`` are ``master_only`` and the backends open
+their files lazily, on first use.
+
+- ``tensorboard``: mmengine's ``TensorboardVisBackend`` (event files in ``vis_data/``).
+- ``mlflow``: ``MLflowFileVisBackend`` below: a local file store in the run's ``vis_data/``
+  (``<work_dir>/<timestamp>/vis_data``) unless the ``MLFLOW_TRACKING_URI`` environment
+  variable names another store; the experiment is named after the config.
+- ``wandb``: ``WandbStepVisBackend`` below.
+
+The packages are optional (``requirements/tracking.txt``); asking for a backend whose package
+is missing fails before the run starts.
+"""
+import importlib.util
+import netrc
+import os
+import os.path as osp
+import re
+import socket
+from typing import Optional, Sequence
+from urllib.parse import urlparse
+
+from mmengine.logging import print_log
+from mmengine.registry import VISBACKENDS
+from mmengine.visualization import MLflowVisBackend, WandbVisBackend
+from mmengine.visualization.vis_backend import force_init_env
+
+#: --vis-backend name -> (backend type, Python module it needs, pip requirement)
+VIS_BACKENDS = {
+    'tensorboard': ('TensorboardVisBackend', 'tensorboard', 'tensorboard'),
+    'wandb': ('WandbStepVisBackend', 'wandb', 'wandb'),
+    'mlflow': ('MLflowFileVisBackend', 'mlflow', 'mlflow-skinny'),
+}
+
+
+def add_vis_backends(cfg, names: Sequence[str], experiment: Optional[str] = None) -> None:
+    """Add the visualizer backends ``names`` (keys of ``VIS_BACKENDS``) to ``cfg.visualizer``,
+    keeping ``LocalVisBackend`` and any backend of the same type already configured.
+
+    Args:
+        cfg: the mmengine Config of the run (modified in place).
+        names: e.g. ``['tensorboard', 'wandb']``.
+        experiment: name of the W&B run / MLflow experiment (default: the config's name).
+
+    Raises:
+        ValueError: an unknown name.
+        ImportError: a backend's package is not installed (says what to install).
+    """
+    if not names:
+        return
+    unknown = [n for n in names if n not in VIS_BACKENDS]
+    if unknown:
+        raise ValueError(f'--vis-backend {" ".join(unknown)}: unknown; choose from '
+                         f'{", ".join(VIS_BACKENDS)}')
+    missing = [VIS_BACKENDS[n][2] for n in names
+               if importlib.util.find_spec(VIS_BACKENDS[n][1]) is None]
+    if missing:
+        raise ImportError(f'--vis-backend {" ".join(names)} needs {", ".join(missing)}: '
+                          'pip install -r requirements/tracking.txt')
+    visualizer = cfg.get('visualizer') or dict(type='Visualizer', name='visualizer')
+    backends = list(visualizer.get('vis_backends') or [])
+    present = {b.get('type') for b in backends}
+    if 'LocalVisBackend' not in present:
+        backends.insert(0, dict(type='LocalVisBackend'))
+    experiment = experiment or osp.splitext(osp.basename(cfg.filename or 'clamp_hand'))[0]
+    for name in dict.fromkeys(names):
+        btype = VIS_BACKENDS[name][0]
+        if btype in present:
+            continue
+        backend = dict(type=btype)
+        if name == 'mlflow':
+            backend.update(exp_name=experiment,
+                           tracking_uri=os.environ.get('MLFLOW_TRACKING_URI') or None)
+        elif name == 'wandb':
+            backend.update(init_kwargs=dict(
+                project=os.environ.get('WANDB_PROJECT', 'clamp-hand'), name=experiment))
+        backends.append(backend)
+    visualizer['vis_backends'] = backends
+    cfg.visualizer = visualizer
+
+
+def _wandb_host() -> str:
+    return urlparse(os.environ.get('WANDB_BASE_URL', 'https://api.wandb.ai')).hostname
+
+
+def wandb_can_go_online(timeout: float = 2.0) -> str:
+    """Why W&B cannot sync live ('' when it can): no login (``WANDB_API_KEY`` or a
+    ``~/.netrc`` entry for the W&B host, as ``wandb login`` writes) or the host does not answer
+    on port 443 within ``timeout`` seconds (compute nodes often have no internet)."""
+    host = _wandb_host()
+    logged_in = bool(os.environ.get('WANDB_API_KEY'))
+    if not logged_in:
+        try:
+            logged_in = netrc.netrc().authenticators(host) is not None
+        except (OSError, netrc.NetrcParseError):
+            logged_in = False
+    if not logged_in:
+        return 'no W&B login (WANDB_API_KEY or `wandb login`)'
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError as e:
+        return f'{host}:443 unreachable ({e})'
+    return ''
+
+
+@VISBACKENDS.register_module()
+class WandbStepVisBackend(WandbVisBackend):
+    """mmengine's ``WandbVisBackend`` with two changes.
+
+    - Offline unless told otherwise: when neither ``WANDB_MODE`` nor ``init_kwargs['mode']``
+      is set and W&B cannot be reached (``wandb_can_go_online``), the run is written offline
+      under ``<save_dir>/wandb/offline-run-*`` and the log says the ``wandb sync`` command that
+      uploads it later.
+    - The step is kept: mmengine's backend drops ``step`` (W&B counts its own), so a validation
+      metric logged per epoch could not be told from one logged per iteration. Here every row
+      carries mmengine's ``step`` (iteration for training rows, epoch or iteration for
+      validation rows, as in ``scalars.json``) and W&B plots every metric against it
+      (``define_metric('*', step_metric='step')``).
+
+    ``add_config`` records the config (as a dict and as ``config.py`` among the run's files)
+    but, unlike mmengine's, does not upload the working directory's code: ``log_code`` walks
+    the whole current directory, datasets and work dirs included.
+    """
+
+    def _init_env(self):
+        kwargs = dict(self._init_kwargs or {})
+        if 'mode' not in kwargs and not os.environ.get('WANDB_MODE'):
+            why = wandb_can_go_online()
+            if why:
+                kwargs['mode'] = 'offline'
+                print_log(f'W&B: {why}; logging offline', logger='current')
+        self._init_kwargs = kwargs
+        super()._init_env()
+        self._wandb.define_metric('step')
+        self._wandb.define_metric('*', step_metric='step')
+
+    @force_init_env
+    def add_config(self, config, **kwargs) -> None:
+        self._wandb.config.update(config.to_dict(),
+                                  allow_val_change=self._init_kwargs.get('allow_val_change',
+                                                                         False))
+        with open(osp.join(self._wandb.run.dir, 'config.py'), 'w') as f:
+            f.write(config.pretty_text)
+
+    @force_init_env
+    def add_scalar(self, name, value, step: int = 0, **kwargs) -> None:
+        self._wandb.log({name: value, 'step': step}, commit=self._commit)
+
+    @force_init_env
+    def add_scalars(self, scalar_dict: dict, step: int = 0, file_path=None, **kwargs) -> None:
+        self._wandb.log(dict(scalar_dict, step=step), commit=self._commit)
+
+    def close(self) -> None:
+        if not hasattr(self, '_wandb') or self._wandb.run is None:
+            return
+        run = self._wandb.run
+        offline = run.settings.mode == 'offline' if hasattr(run, 'settings') else False
+        run_dir = osp.dirname(run.dir)  # .../wandb/offline-run-<time>-<id>
+        self._wandb.finish()
+        if offline:
+            print_log(f'W&B: offline run saved in {run_dir}; upload it with: '
+                      f'wandb sync {run_dir}', logger='current')
+
+
+def mlflow_metric_name(name: str) -> str:
+    """``name`` without the characters MLflow does not allow in metric names (allowed:
+    alphanumerics, ``_ - . : /`` and spaces; mlflow.utils.validation), e.g.
+    ``'coco/AP (M)'`` -> ``'coco/AP M'``."""
+    return re.sub(r'[^\w\-.:/ ]', '', name)
+
+
+@VISBACKENDS.register_module()
+class MLflowFileVisBackend(MLflowVisBackend):
+    """mmengine's ``MLflowVisBackend``, fixed for this project's configs and current MLflow.
+
+    - Without a tracking URI the store is the folder ``save_dir`` (mmengine's default), which
+      MLflow >= 3.7 refuses unless ``MLFLOW_ALLOW_FILE_STORE=true`` (set here unless the user
+      set it; a database store would need SQLAlchemy, not in ``mlflow-skinny``).
+    - The config's parameters are flattened with ``str`` keys (mmengine's ``_flatten`` fails
+      on the integer keys of ``keypoint_info``/``skeleton_info``) and values cut to MLflow's
+      6000-character limit. The dataset metainfo (``NOT_PARAMS``: ~170 entries per dataset,
+      the bulk of a config's parameters) is left out of the parameters; the whole config is
+      the run's ``config.py`` artifact.
+    - Metric names lose the characters MLflow rejects (``mlflow_metric_name``): mmpose's
+      ``coco/AP (M)`` becomes ``coco/AP M``; mmengine's backend would drop the whole batch of
+      validation metrics with a warning.
+    """
+
+    #: MLflow's limit on a parameter value (mlflow.utils.validation.MAX_PARAM_VAL_LENGTH)
+    MAX_PARAM_LENGTH = 6000
+    NOT_PARAMS = ('metainfo', 'dataset_info', 'keypoint_info', 'skeleton_info')
+
+    def _init_env(self):
+        if self._tracking_uri is None:
+            os.environ.setdefault('MLFLOW_ALLOW_FILE_STORE', 'true')
+        super()._init_env()
+
+    @force_init_env
+    def add_scalar(self, name, value, step: int = 0, **kwargs) -> None:
+        super().add_scalar(mlflow_metric_name(name), value, step, **kwargs)
+
+    @force_init_env
+    def add_scalars(self, scalar_dict: dict, step: int = 0, file_path=None, **kwargs) -> None:
+        super().add_scalars({mlflow_metric_name(k): v for k, v in scalar_dict.items()}, step,
+                            file_path, **kwargs)
+
+    def _flatten(self, d, parent_key='', sep='.') -> dict:
+        items = dict()
+        for k, v in d.items():
+            key = f'{parent_key}{sep}{k}' if parent_key else str(k)
+            if k in self.NOT_PARAMS:
+                continue
+            if isinstance(v, dict):
+                items.update(self._flatten(v, key, sep=sep))
+            elif isinstance(v, (list, tuple)) and any(isinstance(x, dict) for x in v):
+                for i, x in enumerate(v):
+                    items.update(self._flatten(x, f'{key}{sep}{i}', sep=sep)
+                                 if isinstance(x, dict) else {f'{key}{sep}{i}': x})
+            else:
+                items[key] = str(v)[:self.MAX_PARAM_LENGTH]
+        return items
