@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exp
 from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
+from clamp_hand.apis.preflight import attach_prebuilt, preflight
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
 from clamp_hand.registry import register_all_modules
@@ -82,8 +83,11 @@ def build_runner(cfg: Config,
                  launcher: str = 'none',
                  resume: Optional[str] = None,
                  amp: bool = False,
-                 config_path: Optional[str] = None) -> Runner:
-    """Settle work dir, launcher, AMP and resume on ``cfg`` and build the Runner."""
+                 config_path: Optional[str] = None,
+                 mode: str = 'train') -> Runner:
+    """Settle work dir, launcher, AMP and resume on ``cfg`` and build the Runner for a
+    ``mode`` ('train' or 'test') run, after the checks of ``clamp_hand.apis.preflight`` (data
+    files, datasets, batch size, metrics), whose datasets the Runner then uses."""
     register_all_modules()
     check_registered_types(cfg, config_path or cfg.filename or '<config>')
     add_reliability_hooks(cfg)
@@ -112,7 +116,10 @@ def build_runner(cfg: Config,
         # the checkpoint overwrites every weight: do not require (or read) the CLIP file
         cfg.model.pretrained = None
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
-    return Runner.from_cfg(cfg)
+    prebuilt = preflight(cfg, mode, config_path or cfg.filename or '<config>', cfg.launcher)
+    runner = Runner.from_cfg(cfg)
+    attach_prebuilt(runner, prebuilt)
+    return runner
 
 
 def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
@@ -140,7 +147,7 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
     if out:
         metrics.append(dict(type='CocoResultsDumper', out_file=out))
     cfg.test_evaluator = metrics
-    runner = build_runner(cfg, work_dir, launcher, config_path=config)
+    runner = build_runner(cfg, work_dir, launcher, config_path=config, mode='test')
     return runner.test()
 
 
