@@ -58,11 +58,13 @@ def add_reliability_hooks(cfg: Config) -> None:
     """Append the hooks every run needs unless the config already has one of that type:
     ``KeypointLayoutCheckHook`` (refuse checkpoints of another keypoint layout) and
     ``NonFiniteLossHook`` (stop on a NaN/Inf loss; set it in ``custom_hooks`` with
-    ``on_nonfinite='skip'`` to skip such steps instead), and ``OriginalCheckpointHook``
-    (convert original CLAMP / Hand-CLAMP checkpoints on load)."""
+    ``on_nonfinite='skip'`` to skip such steps instead), ``OriginalCheckpointHook``
+    (convert original CLAMP / Hand-CLAMP checkpoints on load) and ``ResumeScheduleHook``
+    (a resumed schedule that differs from the checkpoint's: config key ``resume_schedule``)."""
     hooks = list(cfg.get('custom_hooks') or [])
     present = {h.get('type') for h in hooks if isinstance(h, dict)}
-    for name in ('KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook'):
+    for name in ('KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook',
+                 'ResumeScheduleHook'):
         if name not in present:
             hooks.append(dict(type=name))
     cfg.custom_hooks = hooks

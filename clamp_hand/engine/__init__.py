@@ -5,7 +5,8 @@ from .layout_check_hook import KeypointLayoutCheckHook
 from .nonfinite_hook import NonFiniteLossHook
 from .optim_constructor import CLAMPOptimWrapperConstructor
 from .original_checkpoint_hook import OriginalCheckpointHook
+from .resume_schedule_hook import ResumeScheduleHook
 
 __all__ = ['AutocastOptimWrapper', 'amp_optim_wrapper_cfg', 'fit_dataloaders_to_machine',
            'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'KeypointLayoutCheckHook',
-           'NonFiniteLossHook', 'OriginalCheckpointHook']
+           'NonFiniteLossHook', 'OriginalCheckpointHook', 'ResumeScheduleHook']
