@@ -63,7 +63,12 @@ def read_bboxes(path: str) -> BoxFile:
         if 'images' not in data or 'annotations' not in data:
             raise ValueError(f'--bboxes {path}: a dict must be a COCO file with "images" and '
                              '"annotations"; or give a list of {"file_name", "bbox"}')
-        names = {im['id']: im['file_name'] for im in data['images']}
+        names = {}
+        for im in data['images']:
+            if names.setdefault(im['id'], im['file_name']) != im['file_name']:
+                raise ValueError(f'--bboxes {path}: image_id {im["id"]} is given to both '
+                                 f'{names[im["id"]]} and {im["file_name"]}; ids must be '
+                                 'unique per image')
         unknown = [a.get('id') for a in data['annotations'] if a.get('image_id') not in names]
         if unknown:
             raise ValueError(f'--bboxes {path}: annotation(s) {unknown[:5]} refer to an '

@@ -87,7 +87,8 @@ def parsed_hand_problem(info: dict, img: Optional[dict],
         return BROKEN, f'bbox {box.tolist()} is not 4 finite numbers'
     x1, y1, x2, y2 = box
     if x2 - x1 <= 0 or y2 - y1 <= 0:
-        return BROKEN, f'bbox {[x1, y1, x2 - x1, y2 - y1]} (x, y, w, h) has zero or negative size'
+        xywh = [round(float(v), 2) for v in (x1, y1, x2 - x1, y2 - y1)]
+        return BROKEN, f'bbox {xywh} (x, y, w, h) has zero or negative size'
     kpts = np.asarray(info.get('keypoints'), dtype=np.float64)
     if kpts.ndim != 3 or kpts.shape[1] != num_keypoints:
         n = kpts.shape[1] if kpts.ndim == 3 else kpts.size
