@@ -10,8 +10,8 @@ top-level config key ``resume_schedule`` (or the hook's ``on_mismatch``):
 
 - ``'error'`` (default): stop with the differences and how to proceed;
 - ``'config'``: continue with the config's schedule, rebuilt at the resumed iteration as a
-  fresh run of this config would have it (``before_train``: the schedulers are built from the
-  config and stepped through the iterations and epochs already done);
+  fresh run of this config would have it (:func:`replay_config_schedule`: the config's
+  schedulers stepped through the iterations and epochs already done);
 - ``'checkpoint'``: keep the checkpoint's schedulers (mmengine's behaviour), with a warning.
 
 A different ``max_epochs``/``max_iters`` alone (schedulers equal) is logged, not an error.
@@ -73,7 +73,6 @@ class ResumeScheduleHook(Hook):
             raise ValueError(f'ResumeScheduleHook: on_mismatch={on_mismatch!r}; use one of '
                              f'{", ".join(CHOICES)}')
         self.on_mismatch = on_mismatch
-        self._rebuild = False
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if not runner._resume or 'param_schedulers' not in checkpoint:
@@ -116,40 +115,48 @@ class ResumeScheduleHook(Hook):
         print_log(f'resuming {source} ({at}): the config\'s schedule replaces the '
                   f'checkpoint\'s ({listing}); rebuilt at the resumed iteration '
                   '(resume_schedule=config)', logger='current', level=logging.WARNING)
-        self._rebuild = True
-
-    def before_train(self, runner) -> None:
-        if not self._rebuild:
-            return
-        self._rebuild = False
-        rebuild_schedulers(runner)
+        replay_config_schedule(runner, checkpoint)
 
 
-def rebuild_schedulers(runner) -> None:
-    """Replace ``runner.param_schedulers`` by the config's schedulers as a fresh run would have
-    them at ``runner.iter`` / ``runner.epoch``: the learning rates (and other scheduled values)
-    go back to their initial values, the schedulers are built from ``cfg.param_scheduler``
-    and stepped as ``ParamSchedulerHook`` steps them (iteration-based ones after each
-    iteration, epoch-based ones after each epoch)."""
-    optimizer = runner.optim_wrapper.optimizer
-    for group in optimizer.param_groups:
-        for key in [k for k in group if k.startswith('initial_')]:
-            group[key[len('initial_'):]] = group[key]
-    runner.param_schedulers = runner.build_param_scheduler(copy.deepcopy(
-        runner.cfg.param_scheduler))
-    by_iter = [s for s in runner.param_schedulers if not s.by_epoch]
-    by_epoch = [s for s in runner.param_schedulers if s.by_epoch]
-    per_epoch = len(runner.train_dataloader) if runner.train_loop.__class__.__name__.startswith(
+def replay_config_schedule(runner, checkpoint: dict) -> None:
+    """Rewrite ``checkpoint`` (before mmengine's ``resume`` applies it) so that the run goes on
+    with the config's schedule as a fresh run of this config would have it at the checkpoint's
+    iteration: the config's schedulers are built on a stand-in optimizer with the
+    checkpoint's parameter groups, their values reset to the initial ones (``initial_lr``
+    ...), and stepped as ``ParamSchedulerHook`` steps them (iteration-based ones after each
+    iteration, epoch-based ones after each epoch); their states replace
+    ``checkpoint['param_schedulers']`` and the scheduled values replace those of the
+    checkpoint's optimizer groups. The real optimizer is not touched here."""
+    import torch
+    from mmengine.optim import OptimWrapper
+    groups = checkpoint['optimizer']['param_groups']
+    stand_in = torch.optim.SGD([dict(params=[torch.nn.Parameter(torch.zeros(1))])
+                                for _ in groups], lr=0.0)
+    for group, saved in zip(stand_in.param_groups, groups):
+        group.update({k: copy.deepcopy(v) for k, v in saved.items() if k != 'params'})
+        for key in [k for k in saved if k.startswith('initial_')]:
+            group[key[len('initial_'):]] = copy.deepcopy(saved[key])
+    schedulers = runner._build_param_scheduler(copy.deepcopy(runner.cfg.param_scheduler),
+                                               OptimWrapper(stand_in))
+    meta = checkpoint['meta']
+    per_epoch = len(runner.train_dataloader) if type(runner.train_loop).__name__.startswith(
         'EpochBased') else None
-    for it in range(runner.iter):
-        for s in by_iter:
-            s.step()
-        if per_epoch and (it + 1) % per_epoch == 0:
-            for s in by_epoch:
+    for it in range(int(meta['iter'])):
+        for s in schedulers:
+            if not s.by_epoch:
                 s.step()
-    lrs = sorted({round(g['lr'], 12) for g in optimizer.param_groups})
-    print_log(f'schedulers rebuilt from the config at iteration {runner.iter}: lr {lrs}',
+        if per_epoch and (it + 1) % per_epoch == 0:
+            for s in schedulers:
+                if s.by_epoch:
+                    s.step()
+    checkpoint['param_schedulers'] = [s.state_dict() for s in schedulers]
+    for group, saved in zip(stand_in.param_groups, groups):
+        for key in [k for k in saved if k.startswith('initial_')]:
+            name = key[len('initial_'):]
+            saved[name] = group[name]
+    lrs = sorted({float(f'{g["lr"]:.6g}') for g in groups})
+    print_log(f'schedulers rebuilt from the config at iteration {meta["iter"]}: lr {lrs}',
               logger='current', level=logging.INFO)
 
 
-__all__ = ['ResumeScheduleHook', 'rebuild_schedulers', 'schedule_differences']
+__all__ = ['ResumeScheduleHook', 'replay_config_schedule', 'schedule_differences']
