@@ -8,7 +8,8 @@ import shutil
 from conftest import HAND_SAMPLES, ROOT
 
 LAYOUT = osp.join(ROOT, 'configs', '_base_', 'datasets', 'hand21_wrist_first.py')
-TINY_CFG = osp.join(ROOT, 'configs', 'hand_samples', 'clamp_vit-tiny_2xb4-4iter_dist-check-64x64.py')
+TINY_CFG = osp.join(ROOT, 'configs', 'hand_samples',
+                    'clamp_vit-tiny_2xb4-4iter_dist-check-64x64.py')
 
 
 def load_sample(name):

@@ -60,9 +60,10 @@ def _tiny_cfg(tmp_path, val_dataset=None, evaluator=None, extra=''):
     """The 4-iteration tiny config, with a validation set when given."""
     text = f'_base_ = [{TINY_CFG!r}]\n'
     if val_dataset is not None:
-        text += (f'val_dataloader = dict(_delete_=True, batch_size=4, num_workers=0, persistent_workers=False, '
-                 f'drop_last=False, sampler=dict(type="DefaultSampler", shuffle=False, '
-                 f'round_up=False), dataset={val_dataset!r})\n'
+        text += (f'val_dataloader = dict(_delete_=True, batch_size=4, num_workers=0, '
+                 'persistent_workers=False, drop_last=False, sampler=dict('
+                 'type="DefaultSampler", shuffle=False, round_up=False), '
+                 f'dataset={val_dataset!r})\n'
                  'val_cfg = dict(_delete_=True, type="ValLoop")\n'
                  f'val_evaluator = {evaluator or [dict(type="CocoMetric", nms_mode="none")]!r}\n')
     path = tmp_path / 'cfg.py'

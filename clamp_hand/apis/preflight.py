@@ -24,6 +24,7 @@ import copy
 import os
 import os.path as osp
 import tempfile
+import weakref
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import itertools
@@ -300,6 +301,7 @@ def attach_prebuilt(runner, built: Dict[str, object]) -> None:
 
 
 PREBUILT: Dict[str, object] = {}
+_HANDED: Dict[str, 'weakref.ref'] = {}
 
 
 def _register_prebuilt():
@@ -310,11 +312,16 @@ def _register_prebuilt():
 
     @DATASETS.register_module(name='PrebuiltDataset')
     def prebuilt_dataset(key: str):
-        """The dataset :func:`attach_prebuilt` stored under ``key`` (handed over once)."""
-        if key not in PREBUILT:
+        """The dataset :func:`attach_prebuilt` stored under ``key`` (held strongly until the
+        first build, then weakly: the Runner's dataloader keeps it)."""
+        dataset = PREBUILT.pop(key, None)
+        if dataset is None and key in _HANDED:
+            dataset = _HANDED[key]()
+        if dataset is None:
             raise KeyError(f'no prebuilt dataset {key!r}: PrebuiltDataset is internal to '
                            'clamp_hand.apis.preflight and not for configs')
-        return PREBUILT.pop(key)
+        _HANDED[key] = weakref.ref(dataset)
+        return dataset
 
 
 _register_prebuilt()
