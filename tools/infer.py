@@ -7,8 +7,11 @@ Writes ``DIR/<name>.png`` (images) or ``DIR/<name>.mp4`` (videos) with the skele
 ``DIR/predictions.json`` (COCO keypoint results) and, with ``--show-prompt-maps``,
 ``DIR/<name>_hand<i>_prompt_maps.png``. ``--bboxes``: a COCO annotation file (``images`` +
 ``annotations``) or a json list of ``{"file_name": ..., "bbox": [x, y, w, h]}`` (optional
-``"image_id"``; for a video optional ``"frame"``, 0-based); images without boxes are one hand
-box each.
+``"image_id"``; for a video optional ``"frame"``, 0-based). Image ids: an image the boxes
+file lists takes its id from there (a COCO image without annotations gets no hand); images
+it does not list are named on stderr and are one whole-image hand box each, with new ids
+after the file's, so no two images share an id. Without ``--bboxes`` every image is one
+whole-image hand box, ids in folder order.
 """
 import argparse
 import json
@@ -39,8 +42,19 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def read_bboxes(path: str) -> dict:
-    """``{file name: [(bbox x1,y1,x2,y2, image_id or None, frame or None), ...]}``."""
+class BoxFile(dict):
+    """``{file name: [(bbox x1,y1,x2,y2, image_id or None, frame or None), ...]}`` (an image the
+    file lists without a box maps to ``[]``), and ``image_ids``: ``{file name: image_id}`` of
+    every image whose id the file gives."""
+
+    def __init__(self, boxes: dict, image_ids: dict):
+        super().__init__(boxes)
+        self.image_ids = image_ids
+
+
+def read_bboxes(path: str) -> BoxFile:
+    """Read a ``--bboxes`` file (see the module doc) into a :class:`BoxFile`; raises
+    ``ValueError`` naming the entry for a malformed one, and when two images share an id."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'--bboxes file {path!r} does not exist')
     with open(path) as f:
@@ -49,11 +63,22 @@ def read_bboxes(path: str) -> dict:
         if 'images' not in data or 'annotations' not in data:
             raise ValueError(f'--bboxes {path}: a dict must be a COCO file with "images" and '
                              '"annotations"; or give a list of {"file_name", "bbox"}')
-        names = {im['id']: im['file_name'] for im in data['images']}
+        names = {}
+        for im in data['images']:
+            if names.setdefault(im['id'], im['file_name']) != im['file_name']:
+                raise ValueError(f'--bboxes {path}: image_id {im["id"]} is given to both '
+                                 f'{names[im["id"]]} and {im["file_name"]}; ids must be '
+                                 'unique per image')
+        unknown = [a.get('id') for a in data['annotations'] if a.get('image_id') not in names]
+        if unknown:
+            raise ValueError(f'--bboxes {path}: annotation(s) {unknown[:5]} refer to an '
+                             'image_id that is not in "images"')
         entries = [dict(file_name=names[a['image_id']], bbox=a['bbox'], image_id=a['image_id'])
                    for a in data['annotations'] if 'bbox' in a]
+        listed = [(osp.basename(n), i) for i, n in names.items()]
     elif isinstance(data, list):
         entries = data
+        listed = []
     else:
         raise ValueError(f'--bboxes {path}: expected a json list or a COCO dict')
     out = defaultdict(list)
@@ -68,7 +93,36 @@ def read_bboxes(path: str) -> dict:
             raise ValueError(f'--bboxes {path}: entry {i} ({name}) has an empty box {box} '
                              '(x, y, w, h with w, h > 0)')
         out[osp.basename(name)].append(([x, y, x + w, y + h], e.get('image_id'), e.get('frame')))
-    return dict(out)
+        if e.get('image_id') is not None and e.get('frame') is None:
+            listed.append((osp.basename(name), e['image_id']))
+    ids, owner = {}, {}
+    for name, image_id in listed:
+        if owner.setdefault(image_id, name) != name:
+            raise ValueError(f'--bboxes {path}: image_id {image_id} is given to both '
+                             f'{owner[image_id]} and {name}; ids must be unique per image')
+        if ids.setdefault(name, image_id) != image_id:
+            raise ValueError(f'--bboxes {path}: {name} has two image ids, {ids[name]} and '
+                             f'{image_id}')
+        out.setdefault(name, [])
+    return BoxFile(dict(out), ids)
+
+
+def assign_image_ids(names, boxes: BoxFile):
+    """``({name: image_id}, [names the boxes file does not list])`` for the images ``names``
+    (in order): ids of listed images come from the file, the others get new ids after the
+    largest one of the file (0, 1, ... without a file), so no two images share an id."""
+    taken = [i for i in boxes.image_ids.values() if isinstance(i, int)]
+    fresh = max(taken) + 1 if taken else 0
+    ids, unlisted = {}, []
+    for name in names:
+        if name in boxes.image_ids:
+            ids[name] = boxes.image_ids[name]
+        else:
+            ids[name] = fresh
+            fresh += 1
+            if name not in boxes:
+                unlisted.append(name)
+    return ids, unlisted
 
 
 def list_images(folder: str) -> list:
@@ -90,16 +144,18 @@ class Predictor:
         from clamp_hand.apis.inference import init_model
         self.args = args
         self.model = init_model(args.config, args.checkpoint, device=args.device)
-        self.boxes = read_bboxes(args.bboxes) if args.bboxes else {}
+        self.boxes = read_bboxes(args.bboxes) if args.bboxes else BoxFile({}, {})
         self.results = []
 
     def predict(self, img, name, image_id, frame=None, with_maps=False):
         from clamp_hand.apis.inference import inference, to_coco_result
         from clamp_hand.visualization import draw_hand
-        entries = self.boxes.get(name, [])
-        if entries and entries[0][1] is not None and frame is None:
-            image_id = entries[0][1]
-        hands = inference(self.model, img, _boxes(entries, frame), with_score_maps=with_maps)
+        entries = self.boxes.get(name)
+        if entries == [] and frame is None:
+            hands = []  # listed in the boxes file without a box: no hand
+        else:
+            hands = inference(self.model, img, _boxes(entries or [], frame),
+                              with_score_maps=with_maps)
         canvas = img.copy()
         for hand in hands:
             draw_hand(canvas, hand['keypoints'], hand['scores'], self.model.dataset_meta,
@@ -175,11 +231,16 @@ def main(argv=None):
         if args.show_prompt_maps:
             print('--show-prompt-maps is for images; ignored for the video', file=sys.stderr)
         pred.video(args.input, tqdm)
-    elif osp.isdir(args.input):
-        for i, path in enumerate(tqdm(list_images(args.input), desc='images', unit='img')):
-            pred.image(path, i)
     else:
-        pred.image(args.input, 0)
+        paths = list_images(args.input) if osp.isdir(args.input) else [args.input]
+        ids, unlisted = assign_image_ids([osp.basename(p) for p in paths], pred.boxes)
+        if args.bboxes and unlisted:
+            print(f'{len(unlisted)} image(s) not in --bboxes {args.bboxes}: '
+                  f'{", ".join(unlisted[:10])}{" ..." if len(unlisted) > 10 else ""}; each '
+                  'is one whole-image hand box with a new image_id after the file\'s ids',
+                  file=sys.stderr)
+        for path in tqdm(paths, desc='images', unit='img', disable=len(paths) == 1):
+            pred.image(path, ids[osp.basename(path)])
     out_json = osp.join(args.out_dir, 'predictions.json')
     with open(out_json, 'w') as f:
         json.dump(pred.results, f)

@@ -159,6 +159,16 @@ def keypoint_names(model) -> List[str]:
 def _as_image(image) -> tuple:
     """``(BGR uint8 array (H,W,3), path or None)`` from a file path or an array."""
     if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8:
+            hint = ('(img * 255).round().clip(0, 255).astype(np.uint8) for values in 0..1'
+                    if image.dtype.kind == 'f' else
+                    '(img >> 8).astype(np.uint8) for 16-bit values' if image.dtype.itemsize == 2
+                    else 'a conversion to 0..255 uint8')
+            raise TypeError(f'image array has dtype {image.dtype} (values '
+                            f'{image.min() if image.size else "-"}..'
+                            f'{image.max() if image.size else "-"}); inference expects a BGR '
+                            'uint8 array (H, W, 3) with values 0..255, as cv2.imread returns. '
+                            f'Convert it first, e.g. {hint}')
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f'image array must be (H, W, 3) BGR, got shape {image.shape}')
         return image, None
@@ -199,7 +209,8 @@ def inference(model, image, bboxes: Optional[Sequence] = None,
 
     Args:
         model: from :func:`init_model`.
-        image: file path or BGR ``uint8`` array ``(H,W,3)`` (OpenCV order).
+        image: file path or BGR ``uint8`` array ``(H,W,3)`` (OpenCV order); an array of
+            another dtype (float 0..1, uint16) raises ``TypeError`` naming its dtype.
         bboxes: ``(N,4)`` hand boxes ``x1,y1,x2,y2`` in image pixels; None: the whole image.
         with_score_maps: also return the image-text score maps (CLAMP models only).
 

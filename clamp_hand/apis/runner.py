@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 from clamp_hand.apis.config_check import check_registered_types
 from clamp_hand.apis.config_text import render_once
 from clamp_hand.apis.slurm import resume_after_requeue, slurm_dist_env
+from clamp_hand.apis.preflight import attach_prebuilt, preflight
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
 from clamp_hand.engine.tracking import add_vis_backends
@@ -60,11 +61,13 @@ def add_reliability_hooks(cfg: Config) -> None:
     """Append the hooks every run needs unless the config already has one of that type:
     ``KeypointLayoutCheckHook`` (refuse checkpoints of another keypoint layout) and
     ``NonFiniteLossHook`` (stop on a NaN/Inf loss; set it in ``custom_hooks`` with
-    ``on_nonfinite='skip'`` to skip such steps instead), and ``OriginalCheckpointHook``
-    (convert original CLAMP / Hand-CLAMP checkpoints on load)."""
+    ``on_nonfinite='skip'`` to skip such steps instead), ``OriginalCheckpointHook``
+    (convert original CLAMP / Hand-CLAMP checkpoints on load) and ``ResumeScheduleHook``
+    (a resumed schedule that differs from the checkpoint's: config key ``resume_schedule``)."""
     hooks = list(cfg.get('custom_hooks') or [])
     present = {h.get('type') for h in hooks if isinstance(h, dict)}
-    for name in ('KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook'):
+    for name in ('KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook',
+                 'ResumeScheduleHook'):
         if name not in present:
             hooks.append(dict(type=name))
     cfg.custom_hooks = hooks
@@ -86,9 +89,12 @@ def build_runner(cfg: Config,
                  resume: Optional[str] = None,
                  amp: bool = False,
                  config_path: Optional[str] = None,
-                 vis_backends: Sequence[str] = ()) -> Runner:
+                 vis_backends: Sequence[str] = (),
+                 mode: str = 'train') -> Runner:
     """Settle work dir, launcher, AMP, resume and extra visualizer backends
-    (``--vis-backend``, see ``clamp_hand.engine.tracking``) on ``cfg`` and build the Runner."""
+    (``--vis-backend``, see ``clamp_hand.engine.tracking``) on ``cfg`` and build the Runner for a
+    ``mode`` ('train' or 'test') run, after the checks of ``clamp_hand.apis.preflight`` (data
+    files, datasets, batch size, metrics), whose datasets the Runner then uses."""
     register_all_modules()
     add_vis_backends(cfg, vis_backends,
                      osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0])
@@ -122,7 +128,10 @@ def build_runner(cfg: Config,
         # the checkpoint overwrites every weight: do not require (or read) the CLIP file
         cfg.model.pretrained = None
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
-    return Runner.from_cfg(render_once(cfg))  # the config text rendered once, not 5 times
+    prebuilt = preflight(cfg, mode, config_path or cfg.filename or '<config>', cfg.launcher)
+    runner = Runner.from_cfg(render_once(cfg))  # the config text rendered once, not 5 times
+    attach_prebuilt(runner, prebuilt)
+    return runner
 
 
 def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
@@ -152,7 +161,7 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
     if out:
         metrics.append(dict(type='CocoResultsDumper', out_file=out))
     cfg.test_evaluator = metrics
-    runner = build_runner(cfg, work_dir, launcher, config_path=config)
+    runner = build_runner(cfg, work_dir, launcher, config_path=config, mode='test')
     return runner.test()
 
 

@@ -91,3 +91,87 @@ def image_file_problem(path: str) -> Optional[str]:
 
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# ---- whole-file and image-size checks (shared by HandKeypointDataset and checked_datasets) ----
+BOX_OVERRUN_TOLERANCE = 0.1  # fraction of the image width/height a box may run past the border
+
+
+def empty_annotations_problem(ann_file: str, data: dict) -> Optional[str]:
+    """``'FILE has N images and no annotation'`` when the json lists no annotation at all
+    (mmengine would fail later with ``need at least one array to concatenate``), else None."""
+    if data.get('annotations'):
+        return None
+    n = len(data.get('images') or [])
+    return (f'{ann_file} has {n} images and no annotation ("annotations" is '
+            f'{"missing" if "annotations" not in data else "empty"}): write the hand '
+            'annotations into it (see data/README.md for the converters), or point the '
+            'config at the right file')
+
+
+def box_overrun(box, img: dict) -> float:
+    """How far a COCO box ``[x, y, w, h]`` runs past the border of its image, as a fraction of
+    the image width/height (0 when it lies inside)."""
+    x, y, w, h = (float(v) for v in box)
+    width, height = float(img['width']), float(img['height'])
+    return max(0.0, (x + w - width) / width, (y + h - height) / height, -x / width,
+               -y / height)
+
+
+def box_overrun_warning(ann_file: str, overruns, total: int) -> Optional[str]:
+    """A warning when boxes run more than ``BOX_OVERRUN_TOLERANCE`` past the image border,
+    naming the file, the count and the likely cause (``x1,y1,x2,y2`` written as ``x,y,w,h``);
+    ``overruns``: :func:`box_overrun` of each checked box."""
+    far = [o for o in overruns if o > BOX_OVERRUN_TOLERANCE]
+    if not far:
+        return None
+    return (f'{ann_file}: {len(far)} of {total} boxes run more than '
+            f'{BOX_OVERRUN_TOLERANCE:.0%} of the image size past the image border (up to '
+            f'{max(far):.0%}). Are they written as x1,y1,x2,y2? COCO boxes are x,y,w,h '
+            '(w = x2 - x1, h = y2 - y1): convert the file, or the crops (and COCO AP areas) '
+            'will be wrong')
+
+
+def flat_keypoints(kpts):
+    """RHD-style nested keypoints ``[[x, y, v], ...]`` as a flat list ``[x, y, v, ...]``
+    (other values are returned unchanged)."""
+    if isinstance(kpts, (list, tuple)) and kpts and all(
+            isinstance(k, (list, tuple)) for k in kpts):
+        return [v for k in kpts for v in k]
+    return kpts
+
+
+EXIF_ORIENTATION = 0x0112  # EXIF tag 274 'Orientation' (TIFF/EXIF 2.3, table 4)
+
+
+def exif_orientation(path: str) -> Optional[int]:
+    """The EXIF Orientation tag of an image file (1-8), or None; reads only the header
+    (PIL opens lazily, the pixels are not decoded)."""
+    try:
+        from PIL import Image
+        with Image.open(path) as im:
+            value = im.getexif().get(EXIF_ORIENTATION)
+    except Exception:  # not an image PIL knows, or no EXIF block
+        return None
+    return int(value) if value else None
+
+
+def decoded_size_problem(path: str, decoded_hw, record_wh) -> Optional[str]:
+    """Why a decoded image disagrees with its ``images`` record, or None. ``decoded_hw``:
+    ``(height, width)`` after decoding (e.g. ``ori_shape`` of ``LoadImage``); ``record_wh``:
+    the record's ``(width, height)``. Names the EXIF Orientation tag when the file has one
+    (OpenCV and mmcv rotate such images on decode unless told not to)."""
+    h, w = (int(v) for v in decoded_hw[:2])
+    rw, rh = (int(round(float(v))) for v in record_wh)
+    if (w, h) == (rw, rh):
+        return None
+    reason = f'decodes to {w}x{h} pixels but its image record says {rw}x{rh}'
+    tag = exif_orientation(path) if isinstance(path, str) else None
+    if tag and tag != 1:
+        reason += (f'; the file carries EXIF Orientation={tag}, which the decoder applied. If '
+                   'the record and keypoints are those of the stored pixels, read the images '
+                   "with LoadImage(color_type='color_ignore_orientation'); otherwise fix the "
+                   "record's width/height and keypoints")
+    else:
+        reason += '; fix the width/height of the image record (and check its keypoints)'
+    return reason

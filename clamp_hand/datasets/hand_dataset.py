@@ -10,7 +10,9 @@ from mmengine.fileio import exists, load
 from mmengine.logging import MessageHub, print_log
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 
-from clamp_hand.datasets.annotation_checks import (BROKEN, annotation_problem,
+from clamp_hand.datasets.annotation_checks import (BROKEN, annotation_problem, box_overrun,
+                                                   box_overrun_warning,
+                                                   empty_annotations_problem,
                                                    image_file_problem)
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.registry import DATASETS
@@ -51,6 +53,7 @@ class HandKeypointDataset(BaseCocoStyleDataset):
             raise ValueError('HandKeypointDataset needs metainfo=dict(...) with the keypoint '
                              'layout: set it from a configs/_base_/datasets/*.py file')
         self.strict = strict
+        self.eval_from_ann_file = eval_from_ann_file
         self.skipped_images = 0
         self._bad_images = set()
         # a config copied by mmengine lists keypoint_info in text order (see keypoint_order.py)
@@ -67,6 +70,9 @@ class HandKeypointDataset(BaseCocoStyleDataset):
         if not exists(self.ann_file):
             raise FileNotFoundError(f'annotation file {self.ann_file} does not exist')
         data = load(self.ann_file)
+        empty = empty_annotations_problem(self.ann_file, data)
+        if empty:
+            raise ValueError(empty)
         if 'categories' in data:
             self._metainfo['CLASSES'] = data['categories']
         images = {img['id']: img for img in data.get('images', []) if 'id' in img}
@@ -77,7 +83,7 @@ class HandKeypointDataset(BaseCocoStyleDataset):
         order = list(images) + [i for i in by_image if i not in images]
 
         num_keypoints = self.metainfo['num_keypoints']
-        instances, image_list, flagged = [], [], Counter()
+        instances, image_list, flagged, overruns = [], [], Counter(), []
         for img_id in order:
             if isinstance(img_id, int) and img_id % self.sample_interval != 0:
                 continue
@@ -88,10 +94,22 @@ class HandKeypointDataset(BaseCocoStyleDataset):
                 image_list.append(img)
             for ann in by_image.get(img_id, []):
                 problem = annotation_problem(ann, img, num_keypoints)
+                if problem is None and self.test_mode and self.eval_from_ann_file \
+                        and 'area' not in ann:  # xtcocotools' COCOeval reads it from the file
+                    problem = (BROKEN, 'missing field area, which COCO AP reads from the '
+                               'annotation file (set it to the box w*h, as the converters in '
+                               'tools/dataset_converters do; or eval_from_ann_file=False)')
                 if problem is not None and self._reject(ann, img, *problem, flagged):
                     continue
+                if problem is None or problem[0] != BROKEN:
+                    overruns.append(box_overrun(ann['bbox'], img))
                 instances.append(self.parse_data_info(dict(raw_ann_info=ann, raw_img_info=img)))
         total = len(data.get('annotations', []))
+        self._record_sizes = {img['img_id']: (img['width'], img['height'])
+                              for img in image_list if 'width' in img and 'height' in img}
+        overrun = box_overrun_warning(self.ann_file, overruns, len(overruns))
+        if overrun:
+            print_log(overrun, logger='current', level=logging.WARNING)
         if flagged:
             reasons = ', '.join(f'{n} {r}' for r, n in flagged.most_common())
             verb = 'kept' if self.test_mode else 'skipped'
@@ -142,7 +160,7 @@ class HandKeypointDataset(BaseCocoStyleDataset):
         if idx in self._bad_images and not self.test_mode:
             return None
         try:
-            return super().prepare_data(idx)
+            packed = super().prepare_data(idx)
         except Exception as err:
             info = self.get_data_info(idx)
             path = info.get('img_path')
@@ -162,6 +180,9 @@ class HandKeypointDataset(BaseCocoStyleDataset):
                       'unusable sample(s) so far in this dataset)', logger='current',
                       level=logging.WARNING)
             return None
+        # the decoded image must have the size of its record (e.g. EXIF-rotated JPEGs)
+        from clamp_hand.datasets.checked_datasets import ImageSizeCheck
+        return ImageSizeCheck.check(self, idx, packed)
 
 
 REASON_LABELS = (('missing field', 'missing field'), ('bbox', 'bad box'),

@@ -5,9 +5,10 @@ from .layout_check_hook import KeypointLayoutCheckHook
 from .nonfinite_hook import NonFiniteLossHook
 from .optim_constructor import CLAMPOptimWrapperConstructor
 from .original_checkpoint_hook import OriginalCheckpointHook
+from .resume_schedule_hook import ResumeScheduleHook
 from .tracking import MLflowFileVisBackend, WandbStepVisBackend, add_vis_backends
 
 __all__ = ['AutocastOptimWrapper', 'amp_optim_wrapper_cfg', 'fit_dataloaders_to_machine',
            'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'KeypointLayoutCheckHook',
            'NonFiniteLossHook', 'OriginalCheckpointHook', 'MLflowFileVisBackend',
-           'WandbStepVisBackend', 'add_vis_backends']
+           'WandbStepVisBackend', 'ResumeScheduleHook', 'add_vis_backends']
