@@ -188,13 +188,38 @@ def _leaf_datasets(dataset) -> List[object]:
     return [dataset]
 
 
+def _first_indices(dataset, num: int) -> List[int]:
+    """The first ``num`` indices of ``dataset``; of a mix (``CombinedDataset``), the first
+    ``num`` of each part, so that every part's metrics meet their data."""
+    parts = getattr(dataset, 'datasets', None)
+    if not parts:
+        return list(range(min(num, len(dataset))))
+    out, start = [], 0
+    for part in parts:
+        out += range(start, start + min(num, len(part)))
+        start += len(part)
+    return out
+
+
+def _compute(metric) -> None:
+    """``compute_metrics`` of ``metric`` on what it processed; a wrapper of other metrics
+    (``PerDatasetMetric``: ``.metrics``) computes those instead."""
+    from mmengine.evaluator import BaseMetric
+    inner = getattr(metric, 'metrics', None)
+    if isinstance(inner, list) and inner and all(isinstance(m, BaseMetric) for m in inner):
+        for m in inner:
+            _compute(m)
+    elif metric.results:
+        metric.compute_metrics(metric.results)
+
+
 def ground_truth_samples(dataset, num: int) -> Tuple[list, list]:
     """The first ``num`` samples of an evaluation dataset through its pipeline, each with its
     ground truth copied in as the prediction (``pred_instances``: keypoints, scores 1, boxes):
     ``(data_batch, data_samples)`` as a ValLoop hands them to the evaluator."""
     from mmengine.structures import InstanceData
     inputs, samples = [], []
-    for idx in range(min(num, len(dataset))):
+    for idx in _first_indices(dataset, num):
         item = dataset[idx]
         sample = item['data_samples']
         gt = sample.gt_instances
@@ -233,7 +258,7 @@ def check_metrics_read_their_data(evaluator_cfg, dataset, evaluator_key: str,
                 metric = evaluator.metrics[0]
                 evaluator.dataset_meta = dataset.metainfo
                 evaluator.process(data_samples=copy.deepcopy(samples), data_batch=data_batch)
-                metric.compute_metrics(metric.results)
+                _compute(metric)
             except Exception as err:
                 where = _metric_file(metric, dataset) if metric is not None else None
                 raise PreflightError(
