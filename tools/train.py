@@ -19,6 +19,8 @@ def parse_args(argv=None):
     p.add_argument('--amp', action='store_true', help='mixed precision: bf16 (or fp16 without bf16 support) on CUDA, bf16 autocast on a CPU')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries, e.g. train_dataloader.batch_size=8')
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='the --resume / load_from checkpoint is a file you trust: unpickle it in full if it holds more than data (this can run code in it; see docs on checkpoint safety)')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return p.parse_args(argv)
@@ -27,7 +29,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     train(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
-          launcher=args.launcher, resume=args.resume, amp=args.amp)
+          launcher=args.launcher, resume=args.resume, amp=args.amp,
+          trust_checkpoint=args.trust_checkpoint)
 
 
 if __name__ == '__main__':

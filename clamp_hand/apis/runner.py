@@ -11,7 +11,8 @@ from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
-from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
+from clamp_hand.engine import (CheckpointAsDataRunner, amp_optim_wrapper_cfg,
+                               fit_dataloaders_to_machine)
 from clamp_hand.registry import register_all_modules
 
 
@@ -82,8 +83,11 @@ def build_runner(cfg: Config,
                  launcher: str = 'none',
                  resume: Optional[str] = None,
                  amp: bool = False,
-                 config_path: Optional[str] = None) -> Runner:
-    """Settle work dir, launcher, AMP and resume on ``cfg`` and build the Runner."""
+                 config_path: Optional[str] = None,
+                 trust_checkpoint: bool = False) -> Runner:
+    """Settle work dir, launcher, AMP and resume on ``cfg`` and build the Runner, which reads
+    and writes checkpoints as data (``CheckpointAsDataRunner``); ``trust_checkpoint``: the
+    user's opt-in to unpickle a ``load_from`` / resume checkpoint in full."""
     register_all_modules()
     check_registered_types(cfg, config_path or cfg.filename or '<config>')
     add_reliability_hooks(cfg)
@@ -112,23 +116,30 @@ def build_runner(cfg: Config,
         # the checkpoint overwrites every weight: do not require (or read) the CLIP file
         cfg.model.pretrained = None
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
-    return Runner.from_cfg(cfg)
+    runner = CheckpointAsDataRunner.from_cfg(cfg)
+    runner.trust_checkpoint = trust_checkpoint
+    return runner
 
 
 def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
-          launcher: str = 'none', resume: Optional[str] = None, amp: bool = False):
-    """Train from a config path; returns the trained model."""
+          launcher: str = 'none', resume: Optional[str] = None, amp: bool = False,
+          trust_checkpoint: bool = False):
+    """Train from a config path; returns the trained model. ``trust_checkpoint``: see
+    ``build_runner``."""
     cfg = load_config(config, cfg_options)
-    runner = build_runner(cfg, work_dir, launcher, resume, amp, config_path=config)
+    runner = build_runner(cfg, work_dir, launcher, resume, amp, config_path=config,
+                          trust_checkpoint=trust_checkpoint)
     return runner.train()
 
 
 def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
          cfg_options: Optional[dict] = None, launcher: str = 'none',
-         out: Optional[str] = None, extra_metrics: Sequence[dict] = ()) -> dict:
+         out: Optional[str] = None, extra_metrics: Sequence[dict] = (),
+         trust_checkpoint: bool = False) -> dict:
     """Evaluate a checkpoint; returns the metrics dict. ``out``: also write the predictions
     as a COCO keypoint results json. ``extra_metrics``: metric configs added to the config's
-    test evaluator (those of a type it already has are skipped)."""
+    test evaluator (those of a type it already has are skipped). ``trust_checkpoint``: the
+    user's opt-in to unpickle the checkpoint in full (see ``clamp_hand.checkpoint``)."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg = load_config(config, cfg_options)
@@ -140,7 +151,8 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
     if out:
         metrics.append(dict(type='CocoResultsDumper', out_file=out))
     cfg.test_evaluator = metrics
-    runner = build_runner(cfg, work_dir, launcher, config_path=config)
+    runner = build_runner(cfg, work_dir, launcher, config_path=config,
+                          trust_checkpoint=trust_checkpoint)
     return runner.test()
 
 

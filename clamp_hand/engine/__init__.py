@@ -1,5 +1,6 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper, amp_optim_wrapper_cfg
 from .checkpoint_hook import AtomicCheckpointHook
+from .checkpoint_runner import CheckpointAsDataRunner
 from .dataloader_defaults import fit_dataloaders_to_machine
 from .layout_check_hook import KeypointLayoutCheckHook
 from .nonfinite_hook import NonFiniteLossHook
@@ -7,5 +8,5 @@ from .optim_constructor import CLAMPOptimWrapperConstructor
 from .original_checkpoint_hook import OriginalCheckpointHook
 
 __all__ = ['AutocastOptimWrapper', 'amp_optim_wrapper_cfg', 'fit_dataloaders_to_machine',
-           'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'KeypointLayoutCheckHook',
-           'NonFiniteLossHook', 'OriginalCheckpointHook']
+           'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'CheckpointAsDataRunner',
+           'KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook']
