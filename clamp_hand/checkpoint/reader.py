@@ -153,14 +153,18 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
     Raises:
         FileNotFoundError: ``path`` is not a file.
         UnsafeCheckpointError: without ``trust``, the file holds a global outside torch's
-            weights-only set and :data:`ALLOWED_GLOBALS` (the message names the file and the
-            global and says how to proceed).
+            weights-only set and :data:`ALLOWED_GLOBALS`, or its ``meta['cfg']`` is config text
+            that is not a literal config (``config_data.parse_literal_config``); the message
+            names the file and the global (or line) and says how to proceed.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'checkpoint {path!r} does not exist')
     try:
         with torch.serialization.safe_globals(ALLOWED_GLOBALS):
-            return torch.load(path, map_location=map_location, weights_only=True)
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        if not trust:
+            _check_config_text(ckpt, path)
+        return ckpt
     except pickle.UnpicklingError as e:
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if not trust:
@@ -173,6 +177,15 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
     print_log(f'{path}: trusted by the user (--trust-checkpoint / trust=True): unpickling it in '
               f'full (it holds more than data: {reason})', logger='current', level=30)
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def _check_config_text(ckpt, path: str) -> None:
+    """Refuse a checkpoint whose ``meta['cfg']`` is config text that is not a literal config
+    (the slot tools rebuild the model from; older checkpoints hold text there)."""
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    if isinstance(meta, dict) and isinstance(meta.get('cfg'), str):
+        from .config_data import parse_literal_config  # (imports this module)
+        parse_literal_config(meta['cfg'], f'{path}: meta.cfg')
 
 
 def load_from_local_safely(filename: str, map_location=None) -> dict:

@@ -5,7 +5,8 @@
   weights-only reader; this runner sets the user's opt-in (``trust_checkpoint``) around it.
   ``Runner.resume`` then runs ``Config.fromstring`` on an mmcv 1.x ``meta['config']`` text (to
   read ``gpu_ids``), which executes it and imports its ``custom_imports``: that text is parsed
-  here with the literal-only reader first and handed on reduced to its ``gpu_ids``.
+  here with the literal-only reader first and handed on reduced to its ``gpu_ids`` (as it is,
+  with ``trust_checkpoint``).
 * Writing: ``meta['cfg']`` (and the message hub's copy) hold the resolved config as plain data
   (``config_to_data``), not ``cfg.pretty_text``; the yapf rendering mmengine does for it on every
   save (seconds per checkpoint) is skipped.
@@ -31,7 +32,8 @@ class CheckpointAsDataRunner(Runner):
         with trusted_checkpoints(self.trust_checkpoint):
             checkpoint = super().load_checkpoint(filename, map_location, strict, revise_keys)
         meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get('config'), str):
+        if isinstance(meta, dict) and isinstance(meta.get('config'), str) \
+                and not self.trust_checkpoint:
             gpu_ids = parse_literal_config(meta['config'], f'{filename}: meta.config').get('gpu_ids')
             if gpu_ids:
                 meta['config'] = f'gpu_ids = {gpu_ids!r}'
