@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exp
 from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
+from clamp_hand.checkpoint import check_checkpoint
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.engine import (CheckpointAsDataRunner, amp_optim_wrapper_cfg,
                                fit_dataloaders_to_machine)
@@ -115,6 +116,8 @@ def build_runner(cfg: Config,
     if cfg.get('resume') or cfg.get('load_from'):
         # the checkpoint overwrites every weight: do not require (or read) the CLIP file
         cfg.model.pretrained = None
+    if cfg.get('load_from'):  # an unsafe file is refused before the run is built
+        check_checkpoint(cfg.load_from, trust_checkpoint)
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
     runner = CheckpointAsDataRunner.from_cfg(cfg)
     runner.trust_checkpoint = trust_checkpoint

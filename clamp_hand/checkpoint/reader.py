@@ -46,8 +46,8 @@ import torch
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
-__all__ = ['ALLOWED_GLOBALS', 'UnsafeCheckpointError', 'read_checkpoint', 'trusted_checkpoints',
-           'load_from_local_safely', 'TRUST_HINT']
+__all__ = ['ALLOWED_GLOBALS', 'UnsafeCheckpointError', 'check_checkpoint', 'read_checkpoint',
+           'trusted_checkpoints', 'load_from_local_safely', 'TRUST_HINT']
 
 TRUST_HINT = ('If you trust this file (you wrote it, or it comes from someone you trust), open '
               'it with --trust-checkpoint (tools) or trust=True (API: init_model, '
@@ -139,7 +139,7 @@ def _refused_globals(path: str) -> List[str]:
 
 
 def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
-                    trust: bool = False) -> dict:
+                    trust: bool = False, mmap: bool = False) -> dict:
     """Read the checkpoint file ``path`` as data.
 
     Args:
@@ -147,6 +147,7 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
         map_location: as for ``torch.load``.
         trust: the explicit opt-in for files the user trusts: a file the weights-only reader
             refuses is then unpickled in full (which can run code in it), with a warning.
+        mmap: memory-map the tensors instead of reading them (``torch.load(mmap=True)``).
 
     Returns whatever the file holds (normally a dict with ``state_dict``, ``meta``, ...).
 
@@ -161,7 +162,7 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
         raise FileNotFoundError(f'checkpoint {path!r} does not exist')
     try:
         with torch.serialization.safe_globals(ALLOWED_GLOBALS):
-            ckpt = torch.load(path, map_location=map_location, weights_only=True)
+            ckpt = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
         if not trust:
             _check_config_text(ckpt, path)
         return ckpt
@@ -177,6 +178,17 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
     print_log(f'{path}: trusted by the user (--trust-checkpoint / trust=True): unpickling it in '
               f'full (it holds more than data: {reason})', logger='current', level=30)
     return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def check_checkpoint(path: str, trust: bool = False) -> None:
+    """Refuse ``path`` now, before a run is built around it, if :func:`read_checkpoint` would
+    (same reader; tensors memory-mapped, not read, so this is cheap for large files)."""
+    if trust or not osp.isfile(path):
+        return
+    try:
+        read_checkpoint(path, map_location='cpu', mmap=True)
+    except RuntimeError:  # legacy (non-zip) files cannot be memory-mapped
+        read_checkpoint(path, map_location='cpu')
 
 
 def _check_config_text(ckpt, path: str) -> None:
