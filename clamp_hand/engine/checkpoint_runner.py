@@ -45,7 +45,7 @@ class CheckpointAsDataRunner(Runner):
     def __init__(self, *args, **kwargs):
         if isinstance(kwargs.get('cfg'), Config):
             kwargs['cfg'] = copy.deepcopy(kwargs['cfg'])
-            kwargs['cfg'].__class__ = _RenderOnceConfig
+            object.__setattr__(kwargs['cfg'], '__class__', _RenderOnceConfig)
         super().__init__(*args, **kwargs)
         config_to_data(self.cfg)  # a config that cannot be stored as data fails now, not at a save
 
