@@ -448,6 +448,7 @@ def test_published_checkpoint_is_smaller_hashed_and_predicts_the_same(run, tmp_p
     assert m_pub == clean_metrics
     img = next(osp.join(HAND_SAMPLES, 'onehand10k', f) for f in
                sorted(os.listdir(osp.join(HAND_SAMPLES, 'onehand10k'))) if f.endswith('.jpg'))
-    a, b = inference(init_model(None, pub), img)[0], inference(init_model(None, run['ckpt']), img)[0]
+    a = inference(init_model(None, pub), img)[0]
+    b = inference(init_model(None, run['ckpt']), img)[0]
     assert np.array_equal(a['keypoints'], b['keypoints']) and np.array_equal(a['scores'],
                                                                              b['scores'])

@@ -37,7 +37,8 @@ def parse_args(argv=None):
                    help='also write a grid of the K image-text score maps per hand')
     p.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
     p.add_argument('--trust-checkpoint', action='store_true',
-                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds more than data (this can run code in it; see docs on checkpoint safety)')
+                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     return p.parse_args(argv)
 
 

@@ -26,7 +26,8 @@ def parse_args(argv=None):
                    help='also report COCO AP with the seed\'s AP-10K sigmas '
                    '(coco-ap10k-sigmas/AP), beside the hand-sigma coco/AP')
     p.add_argument('--trust-checkpoint', action='store_true',
-                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds more than data (this can run code in it; see docs on checkpoint safety)')
+                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return p.parse_args(argv)

@@ -20,7 +20,8 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries, e.g. train_dataloader.batch_size=8')
     p.add_argument('--trust-checkpoint', action='store_true',
-                   help='the --resume / load_from checkpoint is a file you trust: unpickle it in full if it holds more than data (this can run code in it; see docs on checkpoint safety)')
+                   help='the --resume / load_from checkpoint is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return p.parse_args(argv)

@@ -10,8 +10,8 @@ its config runs the command while the model is rebuilt. Here:
   lists, tuples, strings, numbers, booleans and None (readable by ``weights_only=True``).
 * :func:`parse_literal_config` reads the text of older checkpoints (mmengine's dumped
   ``name = dict(...)`` assignments) with an ``ast``-based reader that accepts only assignments
-  of literals, ``dict(key=literal, ...)`` / ``dict({...})`` calls, lists, tuples and dict displays; any other
-  line (imports, calls, names, expressions) is refused, naming the file and the line.
+  of literals, ``dict(key=literal, ...)`` / ``dict({...})`` calls, lists, tuples and dict
+  displays; any other line (imports, calls, names, expressions) is refused, naming the file and the line.
 * :func:`config_from_checkpoint` turns either form into a ``Config``, with keypoint tables put
   back in id order (see ``clamp_hand.datasets.keypoint_order``).
 """

@@ -56,7 +56,8 @@ class CheckpointAsDataRunner(Runner):
         meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
         if isinstance(meta, dict) and isinstance(meta.get('config'), str) \
                 and not self.trust_checkpoint:
-            gpu_ids = parse_literal_config(meta['config'], f'{filename}: meta.config').get('gpu_ids')
+            gpu_ids = parse_literal_config(meta['config'],
+                                           f'{filename}: meta.config').get('gpu_ids')
             if gpu_ids:
                 meta['config'] = f'gpu_ids = {gpu_ids!r}'
             else:

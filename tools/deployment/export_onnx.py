@@ -28,7 +28,8 @@ def parse_args(argv=None):
     p.add_argument('--opset', type=int, default=18)
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     p.add_argument('--trust-checkpoint', action='store_true',
-                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds more than data (this can run code in it; see docs on checkpoint safety)')
+                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     return p.parse_args(argv)
 
 

@@ -32,7 +32,8 @@ def parse_args(argv=None):
     p.add_argument('--config', help='also check that the result loads strictly into the '
                    'model of this config')
     p.add_argument('--trust-checkpoint', action='store_true',
-                   help='SRC is a file you trust: unpickle it in full if it holds more than data (this can run code in it; see docs on checkpoint safety)')
+                   help='SRC is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     return p.parse_args(argv)
 
 
