@@ -253,17 +253,20 @@ def test_old_text_config_reads_as_data_like_mmengine(run, tmp_path):
 
 
 @pytest.mark.parametrize('line', ['import os', "x = __import__('os').getcwd()", 'x = y',
+                                  "x = range('a')", 'x = range(10**100)', 'x = range(10000000)',
                                   "x = dict(a=open('f'))", 'x = 1 + 1', "x = [f'{1}']"])
 def test_literal_reader_refuses_anything_but_literals(line):
     with pytest.raises(UnsafeCheckpointError, match=r'f.pth: meta.cfg: line 2 is not a literal'):
         parse_literal_config('a = dict(b=[1, -2.5, (3, None)], c={0: True})\n' + line,
                              'f.pth: meta.cfg')
-    assert parse_literal_config("a = dict({0: 'x'}, b=-1)\n") == dict(a={0: 'x', 'b': -1})
+    assert parse_literal_config("a = dict({0: 'x'}, b=-1)\ngpu_ids = range(0, 2)\n") == \
+        dict(a={0: 'x', 'b': -1}, gpu_ids=[0, 1])
 
 
 def test_original_checkpoint_with_numpy1_names_loads_and_converts(evil, tmp_path):
     ckpt = read_checkpoint(evil['original_clean'])
     assert ckpt['meta']['hook_msgs']['best_score'] == np.float64(0.61)
+    assert parse_literal_config(ckpt['meta']['config'])['gpu_ids'] == [0]
     tool = load_tool('tools/model_converters/clamp_original_to_clamp_hand.py')
     report = tool.convert(evil['original_clean'], str(tmp_path / 'converted.pth'))
     assert report.unplaced == {}

@@ -10,8 +10,9 @@ its config runs the command while the model is rebuilt. Here:
   lists, tuples, strings, numbers, booleans and None (readable by ``weights_only=True``).
 * :func:`parse_literal_config` reads the text of older checkpoints (mmengine's dumped
   ``name = dict(...)`` assignments) with an ``ast``-based reader that accepts only assignments
-  of literals, ``dict(key=literal, ...)`` / ``dict({...})`` calls, lists, tuples and dict
-  displays; any other line (imports, calls, names, expressions) is refused, naming the file and the line.
+  of literals, ``dict(key=literal, ...)`` / ``dict({...})`` calls, lists, tuples, dict
+  displays and ``range(ints)`` (mmcv 1.x's ``gpu_ids``); any other line (imports, calls,
+  names, expressions) is refused, naming the file and the line.
 * :func:`config_from_checkpoint` turns either form into a ``Config``, with keypoint tables put
   back in id order (see ``clamp_hand.datasets.keypoint_order``).
 """
@@ -54,8 +55,9 @@ def config_to_data(cfg: Config) -> dict:
 
 
 def _literal(node: ast.AST) -> Any:
-    """Value of a literal expression: constants, +/- numbers, lists, tuples, dict displays and
-    ``dict(key=...)`` / ``dict({...})`` calls. Raises ``ValueError`` on anything else."""
+    """Value of a literal expression: constants, +/- numbers, lists, tuples, dict displays,
+    ``dict(key=...)`` / ``dict({...})`` calls and ``range(ints)`` (as a list, at most 4096
+    items). Raises ``ValueError`` on anything else."""
     if isinstance(node, ast.Constant) and isinstance(node.value, _SCALARS):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
@@ -68,6 +70,13 @@ def _literal(node: ast.AST) -> Any:
         return tuple(_literal(e) for e in node.elts)
     if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
         return {_literal(k): _literal(v) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'range' \
+            and 1 <= len(node.args) <= 3 and not node.keywords:
+        # mmcv 1.x writes gpu_ids = range(0, 1)
+        bounds = [_literal(a) for a in node.args]
+        if all(type(b) is int for b in bounds) and len(range(*bounds)) <= 4096:
+            return list(range(*bounds))
+        raise ValueError('range() of non-integers')
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'dict' \
             and len(node.args) <= 1 and all(k.arg is not None for k in node.keywords):
         # mmengine writes dict(key=...) and, for non-identifier keys, dict({0: ..., 1: ...})

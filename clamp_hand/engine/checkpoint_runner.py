@@ -23,17 +23,20 @@ from clamp_hand.checkpoint import config_to_data, parse_literal_config, trusted_
 
 
 class _RenderOnceConfig(Config):
-    """``Config`` whose ``pretty_text`` is cached per content (keyed by its ``to_dict`` repr,
-    so a changed config is rendered again)."""
+    """``Config`` whose ``pretty_text`` is cached per content and formatting (keyed by its
+    ``to_dict`` repr, so a changed config is rendered again)."""
 
     @property
     def pretty_text(self) -> str:
-        key = repr(self.to_dict())
-        cached = self.__dict__.get('_pretty_text_cache')
-        if cached is None or cached[0] != key:
-            cached = (key, super().pretty_text)
-            super(Config, self).__setattr__('_pretty_text_cache', cached)
-        return cached[1]
+        content = repr(self.to_dict())
+        cache = self.__dict__.get('_pretty_text_cache')
+        if cache is None or cache['content'] != content:
+            cache = dict(content=content)
+            super(Config, self).__setattr__('_pretty_text_cache', cache)
+        fmt = getattr(self, '_format_python_code', True)
+        if fmt not in cache:
+            cache[fmt] = super().pretty_text
+        return cache[fmt]
 
 
 class CheckpointAsDataRunner(Runner):
@@ -67,7 +70,7 @@ class CheckpointAsDataRunner(Runner):
     def save_checkpoint(self, *args, **kwargs):
         cfg = self.cfg
         fmt = getattr(cfg, '_format_python_code', None)
-        if fmt is not None:  # meta['cfg'] gets replaced by data below: skip yapf for it
+        if fmt is not None:  # meta['cfg'] gets replaced by data below: no yapf for it
             super(Config, cfg).__setattr__('_format_python_code', False)
         try:
             return super().save_checkpoint(*args, **kwargs)
