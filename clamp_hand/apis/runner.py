@@ -117,7 +117,7 @@ def build_runner(cfg: Config,
         # the checkpoint overwrites every weight: do not require (or read) the CLIP file
         cfg.model.pretrained = None
     if cfg.get('load_from'):  # an unsafe file is refused before the run is built
-        check_checkpoint(cfg.load_from, trust_checkpoint)
+        check_checkpoint(cfg.load_from, trust_checkpoint, resume=bool(cfg.get('resume')))
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
     runner = CheckpointAsDataRunner.from_cfg(cfg)
     runner.trust_checkpoint = trust_checkpoint

@@ -180,15 +180,21 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
     return torch.load(path, map_location=map_location, weights_only=False)
 
 
-def check_checkpoint(path: str, trust: bool = False) -> None:
+def check_checkpoint(path: str, trust: bool = False, resume: bool = False) -> None:
     """Refuse ``path`` now, before a run is built around it, if :func:`read_checkpoint` would
-    (same reader; tensors memory-mapped, not read, so this is cheap for large files)."""
+    (same reader; tensors memory-mapped, not read, so this is cheap for large files). With
+    ``resume``, an mmcv 1.x ``meta['config']`` text must be a literal config too (mmengine's
+    resume runs it; see ``CheckpointAsDataRunner``)."""
     if trust or not osp.isfile(path):
         return
     try:
-        read_checkpoint(path, map_location='cpu', mmap=True)
+        ckpt = read_checkpoint(path, map_location='cpu', mmap=True)
     except RuntimeError:  # legacy (non-zip) files cannot be memory-mapped
-        read_checkpoint(path, map_location='cpu')
+        ckpt = read_checkpoint(path, map_location='cpu')
+    meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
+    if resume and isinstance(meta, dict) and isinstance(meta.get('config'), str):
+        from .config_data import parse_literal_config
+        parse_literal_config(meta['config'], f'{path}: meta.config')
 
 
 def _check_config_text(ckpt, path: str) -> None:
