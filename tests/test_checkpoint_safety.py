@@ -176,6 +176,15 @@ def test_reader_refuses_each_evil_file_naming_file_and_global(evil):
         read_checkpoint(evil['cfg'])
 
 
+def test_a_corrupt_file_is_told_apart_from_an_unsafe_one(run, tmp_path):
+    for name, data in (('garbage.pth', b'\x00not a checkpoint' * 100),
+                       ('truncated.pth', open(run['ckpt'], 'rb').read()[:100000])):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(ValueError, match='cannot be read as a checkpoint') as e:
+            read_checkpoint(str(tmp_path / name))
+        assert not isinstance(e.value, UnsafeCheckpointError) and name in str(e.value)
+
+
 def test_a_general_getattr_and_foreign_history_methods_are_refused(tmp_path):
     class GetattrPayload:
         def __reduce__(self):

@@ -39,6 +39,7 @@ import contextlib
 import contextvars
 import os.path as osp
 import pickle
+import zipfile
 from typing import Callable, List, Optional, Union
 
 import numpy as np
@@ -138,6 +139,20 @@ def _refused_globals(path: str) -> List[str]:
     return sorted(g for g in found if g not in _ALLOWED_NAMES)
 
 
+def _torch_reason(err: Exception) -> str:
+    """The informative line of torch's weights-only error (after its boilerplate)."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if 'WeightsUnpickler error' in line:
+            rest = line.split('WeightsUnpickler error:', 1)[-1].strip()
+            return rest or (lines[i + 1] if i + 1 < len(lines) else line)
+    return lines[0] if lines else type(err).__name__
+
+
+_UNSAFE_WORDS = ('GLOBAL', 'global', 'Can only build', 'Can only create', 'reduce', 'getattr',
+                 'HistoryBuffer')
+
+
 def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
                     trust: bool = False, mmap: bool = False) -> dict:
     """Read the checkpoint file ``path`` as data.
@@ -153,6 +168,7 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
 
     Raises:
         FileNotFoundError: ``path`` is not a file.
+        ValueError: the file is not a readable torch checkpoint (corrupt, truncated, other).
         UnsafeCheckpointError: without ``trust``, the file holds a global outside torch's
             weights-only set and :data:`ALLOWED_GLOBALS`, or its ``meta['cfg']`` is config text
             that is not a literal config (``config_data.parse_literal_config``); the message
@@ -166,10 +182,16 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
         if not trust:
             _check_config_text(ckpt, path)
         return ckpt
+    except RuntimeError as e:  # torch's zip reader
+        raise ValueError(f'{path}: cannot be read as a checkpoint (corrupt, truncated or not '
+                         f'written by torch.save): {_torch_reason(e)}') from None
     except pickle.UnpicklingError as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = _torch_reason(e)
+        names = _refused_globals(path)
+        if not names and not any(w in reason for w in _UNSAFE_WORDS):
+            raise ValueError(f'{path}: cannot be read as a checkpoint (corrupt, truncated or '
+                             f'not written by torch.save): {reason}') from None
         if not trust:
-            names = _refused_globals(path)
             what = f'it holds {", ".join(names)}' if names else 'it holds an object'
             raise UnsafeCheckpointError(
                 f'{path}: refused to open: {what} beyond tensors, numbers, strings, numpy '
@@ -187,10 +209,8 @@ def check_checkpoint(path: str, trust: bool = False, resume: bool = False) -> No
     resume runs it; see ``CheckpointAsDataRunner``)."""
     if trust or not osp.isfile(path):
         return
-    try:
-        ckpt = read_checkpoint(path, map_location='cpu', mmap=True)
-    except RuntimeError:  # legacy (non-zip) files cannot be memory-mapped
-        ckpt = read_checkpoint(path, map_location='cpu')
+    # legacy (non-zip) files cannot be memory-mapped
+    ckpt = read_checkpoint(path, map_location='cpu', mmap=zipfile.is_zipfile(path))
     meta = ckpt.get('meta') if isinstance(ckpt, dict) else None
     if resume and isinstance(meta, dict) and isinstance(meta.get('config'), str):
         from .config_data import parse_literal_config
