@@ -182,7 +182,9 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, None] = 'cpu',
         if not trust:
             _check_config_text(ckpt, path)
         return ckpt
-    except RuntimeError as e:  # torch's zip reader
+    except RuntimeError as e:
+        if 'PytorchStreamReader' not in str(e) and 'TorchScript' not in str(e):
+            raise
         raise ValueError(f'{path}: cannot be read as a checkpoint (corrupt, truncated or not '
                          f'written by torch.save): {_torch_reason(e)}') from None
     except pickle.UnpicklingError as e:
