@@ -1,4 +1,4 @@
-"""The config text of a run is rendered once per content (clamp_hand/apis/config_text.py):
+"""The config text of a run is rendered once per content (clamp_hand.engine.config_text.py):
 same text as mmengine's, one yapf pass for the five places a run writes it, a new pass after
 a value changes."""
 import copy
@@ -6,7 +6,7 @@ import copy
 from mmengine.config import Config
 
 from clamp_hand.apis import config_text
-from clamp_hand.apis.config_text import RenderOnceConfig, render_once
+from clamp_hand.engine.config_text import RenderOnceConfig, render_once
 
 
 def test_same_text_rendered_once_and_again_after_a_change(monkeypatch):

@@ -39,6 +39,9 @@ def parse_args(argv=None):
     p.add_argument('--show-prompt-maps', action='store_true',
                    help='also write a grid of the K image-text score maps per hand')
     p.add_argument('--device', default='cpu', help='e.g. cpu or cuda:0')
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     return p.parse_args(argv)
 
 
@@ -143,7 +146,8 @@ class Predictor:
     def __init__(self, args):
         from clamp_hand.apis.inference import init_model
         self.args = args
-        self.model = init_model(args.config, args.checkpoint, device=args.device)
+        self.model = init_model(args.config, args.checkpoint, device=args.device,
+                                trust=args.trust_checkpoint)
         self.boxes = read_bboxes(args.bboxes) if args.bboxes else BoxFile({}, {})
         self.results = []
 

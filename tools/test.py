@@ -25,6 +25,9 @@ def parse_args(argv=None):
     p.add_argument('--ap10k-sigmas', action='store_true',
                    help='also report COCO AP with the seed\'s AP-10K sigmas '
                    '(coco-ap10k-sigmas/AP), beside the hand-sigma coco/AP')
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return p.parse_args(argv)
@@ -34,7 +37,8 @@ def main(argv=None):
     args = parse_args(argv)
     metrics = test(args.config, args.checkpoint, work_dir=args.work_dir,
                    cfg_options=args.cfg_options, launcher=args.launcher, out=args.out,
-                   extra_metrics=[dict(type='AP10KSigmaCocoMetric')] if args.ap10k_sigmas else ())
+                   extra_metrics=[dict(type='AP10KSigmaCocoMetric')] if args.ap10k_sigmas else (),
+                   trust_checkpoint=args.trust_checkpoint)
     if is_main_process():
         print(format_metrics(metrics))
     return metrics

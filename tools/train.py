@@ -24,6 +24,9 @@ def parse_args(argv=None):
                    choices=['tensorboard', 'wandb', 'mlflow'],
                    help='also log to these trackers (tensorboard, wandb, mlflow; any subset; '
                    'pip install -r requirements/tracking.txt); vis_data/scalars.json always')
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='the --resume / load_from checkpoint is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     p.add_argument('--local-rank', '--local_rank', type=int, default=0)
     return p.parse_args(argv)
@@ -33,7 +36,7 @@ def main(argv=None):
     args = parse_args(argv)
     train(args.config, work_dir=args.work_dir, cfg_options=args.cfg_options,
           launcher=args.launcher, resume=args.resume, amp=args.amp,
-          vis_backends=args.vis_backend)
+          vis_backends=args.vis_backend, trust_checkpoint=args.trust_checkpoint)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 keypoints of the hands in one image.
 
 A checkpoint written by training carries what inference needs in its ``meta``: ``cfg`` (the
-full config text, incl. the prompts, the codec and the test pipeline; mmengine stores it) and
+full config as data, incl. the prompts, the codec and the test pipeline; older checkpoints hold
+it as text, read without executing it: ``clamp_hand.checkpoint``) and
 ``dataset_meta`` (keypoint names, skeleton, colours, flip pairs). So a config file is only
 needed for checkpoints that lack them (or to override them).
 
@@ -10,17 +11,14 @@ Preprocessing is the config's own test pipeline (``GetBBoxCenterScale`` + ``Topd
 ``PackPoseInputs``); decoding to image pixels is the estimator's ``predict`` (its codec).
 """
 import copy
-import os.path as osp
-import pickle
-import warnings
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.runner.checkpoint import get_torch_safe_globals
 
+from clamp_hand.checkpoint import config_from_checkpoint, read_checkpoint
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.registry import MODELS, register_all_modules
 
@@ -54,26 +52,11 @@ def _find_metainfo(cfg: Config) -> Optional[dict]:
     return cfg.get('dataset_info')
 
 
-def _numpy_safe_globals() -> list:
-    """What ``torch.load(weights_only=True)`` must allow for the numpy arrays of
-    ``meta.dataset_meta`` (colours, sigmas)."""
-    core = getattr(np, '_core', None) or np.core
-    return [core.multiarray._reconstruct, np.ndarray, np.dtype] + [
-        type(np.dtype(t)) for t in ('uint8', 'int32', 'int64', 'float32', 'float64', 'bool')]
-
-
-def load_inference_checkpoint(checkpoint: str) -> dict:
-    """Read a checkpoint file to CPU with ``weights_only=True`` (tensors, containers and
-    numpy arrays only); a checkpoint holding other objects is read in full with a warning."""
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
-    try:
-        with torch.serialization.safe_globals(get_torch_safe_globals() + _numpy_safe_globals()):
-            ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        warnings.warn(f'{checkpoint}: holds objects beyond tensors and arrays ({e}); loading '
-                      'it with weights_only=False: only do this for files you trust')
-        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=False)
+def load_inference_checkpoint(checkpoint: str, trust: bool = False) -> dict:
+    """Read a checkpoint file to CPU as data (``clamp_hand.checkpoint.read_checkpoint``:
+    tensors, plain data, numpy arrays); a file holding more is refused with
+    ``UnsafeCheckpointError`` unless ``trust`` (the user's explicit opt-in)."""
+    ckpt = read_checkpoint(checkpoint, map_location='cpu', trust=trust)
     if not isinstance(ckpt, dict):
         raise ValueError(f'checkpoint {checkpoint!r} holds a {type(ckpt).__name__}, not a dict '
                          'with state_dict (write it with tools/train.py)')
@@ -83,7 +66,8 @@ def load_inference_checkpoint(checkpoint: str) -> dict:
 def init_model(config: Union[str, Config, None] = None,
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
-               cfg_options: Optional[dict] = None) -> torch.nn.Module:
+               cfg_options: Optional[dict] = None,
+               trust: bool = False) -> torch.nn.Module:
     """Build a pose model in eval mode for inference.
 
     Args:
@@ -91,6 +75,9 @@ def init_model(config: Union[str, Config, None] = None,
         checkpoint: ``.pth`` from training (None: random weights, then a config is required).
         device: e.g. ``'cpu'`` or ``'cuda:0'``.
         cfg_options: ``--cfg-options`` style overrides.
+        trust: the checkpoint is a file the user trusts (``--trust-checkpoint``): unpickle it
+            in full, and run a stored config text that is not a literal config. Without it a
+            checkpoint is only ever read as data (``UnsafeCheckpointError`` otherwise).
 
     The model gets ``cfg`` (the config), ``dataset_meta`` (parsed keypoint metainfo) and
     ``pipeline`` (the test pipeline) attributes. ``model.pretrained`` is ignored: the weights
@@ -100,7 +87,7 @@ def init_model(config: Union[str, Config, None] = None,
 
     from .runner import check_keypoint_layout, load_config
     register_all_modules()
-    ckpt = load_inference_checkpoint(checkpoint) if checkpoint else {}
+    ckpt = load_inference_checkpoint(checkpoint, trust) if checkpoint else {}
     meta = ckpt.get('meta') or {}
     if isinstance(config, Config):
         cfg = copy.deepcopy(config)
@@ -110,10 +97,10 @@ def init_model(config: Union[str, Config, None] = None,
     elif config is not None:
         cfg = load_config(config, cfg_options)
     elif meta.get('cfg'):
-        cfg = Config.fromstring(meta['cfg'], file_format='.py')
+        cfg = config_from_checkpoint(meta['cfg'], f'{checkpoint}: meta.cfg', trust)
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
-        restore_keypoint_order(cfg)  # meta.cfg lists keypoint_info in text order
+            restore_keypoint_order(cfg)
     else:
         where = f'checkpoint {checkpoint!r} carries no config (meta.cfg)' if checkpoint else \
             'no checkpoint was given'

@@ -10,11 +10,12 @@ from mmengine.config import Config, DictAction  # noqa: F401  (DictAction re-exp
 from mmengine.runner import Runner
 
 from clamp_hand.apis.config_check import check_registered_types
-from clamp_hand.apis.config_text import render_once
-from clamp_hand.apis.slurm import resume_after_requeue, slurm_dist_env
 from clamp_hand.apis.preflight import attach_prebuilt, preflight
+from clamp_hand.apis.slurm import resume_after_requeue, slurm_dist_env
+from clamp_hand.checkpoint import check_checkpoint
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
-from clamp_hand.engine import amp_optim_wrapper_cfg, fit_dataloaders_to_machine
+from clamp_hand.engine import (CheckpointAsDataRunner, amp_optim_wrapper_cfg,
+                               fit_dataloaders_to_machine)
 from clamp_hand.engine.tracking import add_vis_backends
 from clamp_hand.registry import register_all_modules
 
@@ -90,11 +91,14 @@ def build_runner(cfg: Config,
                  amp: bool = False,
                  config_path: Optional[str] = None,
                  vis_backends: Sequence[str] = (),
-                 mode: str = 'train') -> Runner:
+                 mode: str = 'train',
+                 trust_checkpoint: bool = False) -> Runner:
     """Settle work dir, launcher, AMP, resume and extra visualizer backends
     (``--vis-backend``, see ``clamp_hand.engine.tracking``) on ``cfg`` and build the Runner for a
     ``mode`` ('train' or 'test') run, after the checks of ``clamp_hand.apis.preflight`` (data
-    files, datasets, batch size, metrics), whose datasets the Runner then uses."""
+    files, datasets, batch size, metrics), whose datasets the Runner then uses. The Runner
+    reads and writes checkpoints as data (``CheckpointAsDataRunner``); ``trust_checkpoint``:
+    the user's opt-in to unpickle a ``load_from`` / resume checkpoint in full."""
     register_all_modules()
     add_vis_backends(cfg, vis_backends,
                      osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0])
@@ -127,29 +131,35 @@ def build_runner(cfg: Config,
     if cfg.get('resume') or cfg.get('load_from'):
         # the checkpoint overwrites every weight: do not require (or read) the CLIP file
         cfg.model.pretrained = None
+    if cfg.get('load_from'):  # an unsafe file is refused before the run is built
+        check_checkpoint(cfg.load_from, trust_checkpoint, resume=bool(cfg.get('resume')))
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
     prebuilt = preflight(cfg, mode, config_path or cfg.filename or '<config>', cfg.launcher)
-    runner = Runner.from_cfg(render_once(cfg))  # the config text rendered once, not 5 times
+    runner = CheckpointAsDataRunner.from_cfg(cfg)  # config text rendered once, not 5 times
+    runner.trust_checkpoint = trust_checkpoint
     attach_prebuilt(runner, prebuilt)
     return runner
 
 
 def train(config: str, work_dir: Optional[str] = None, cfg_options: Optional[dict] = None,
           launcher: str = 'none', resume: Optional[str] = None, amp: bool = False,
-          vis_backends: Sequence[str] = ()):
-    """Train from a config path; returns the trained model."""
+          vis_backends: Sequence[str] = (), trust_checkpoint: bool = False):
+    """Train from a config path; returns the trained model. ``trust_checkpoint``: see
+    ``build_runner``."""
     cfg = load_config(config, cfg_options)
     runner = build_runner(cfg, work_dir, launcher, resume, amp, config_path=config,
-                          vis_backends=vis_backends)
+                          vis_backends=vis_backends, trust_checkpoint=trust_checkpoint)
     return runner.train()
 
 
 def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
          cfg_options: Optional[dict] = None, launcher: str = 'none',
-         out: Optional[str] = None, extra_metrics: Sequence[dict] = ()) -> dict:
+         out: Optional[str] = None, extra_metrics: Sequence[dict] = (),
+         trust_checkpoint: bool = False) -> dict:
     """Evaluate a checkpoint; returns the metrics dict. ``out``: also write the predictions
     as a COCO keypoint results json. ``extra_metrics``: metric configs added to the config's
-    test evaluator (those of a type it already has are skipped)."""
+    test evaluator (those of a type it already has are skipped). ``trust_checkpoint``: the
+    user's opt-in to unpickle the checkpoint in full (see ``clamp_hand.checkpoint``)."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint {checkpoint!r} does not exist')
     cfg = load_config(config, cfg_options)
@@ -161,7 +171,8 @@ def test(config: str, checkpoint: str, work_dir: Optional[str] = None,
     if out:
         metrics.append(dict(type='CocoResultsDumper', out_file=out))
     cfg.test_evaluator = metrics
-    runner = build_runner(cfg, work_dir, launcher, config_path=config, mode='test')
+    runner = build_runner(cfg, work_dir, launcher, config_path=config, mode='test',
+                          trust_checkpoint=trust_checkpoint)
     return runner.test()
 
 

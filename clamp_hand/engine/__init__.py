@@ -1,5 +1,6 @@
 from .autocast_optim_wrapper import AutocastOptimWrapper, amp_optim_wrapper_cfg
 from .checkpoint_hook import AtomicCheckpointHook
+from .checkpoint_runner import CheckpointAsDataRunner
 from .dataloader_defaults import fit_dataloaders_to_machine
 from .layout_check_hook import KeypointLayoutCheckHook
 from .nonfinite_hook import NonFiniteLossHook
@@ -9,6 +10,7 @@ from .resume_schedule_hook import ResumeScheduleHook
 from .tracking import MLflowFileVisBackend, WandbStepVisBackend, add_vis_backends
 
 __all__ = ['AutocastOptimWrapper', 'amp_optim_wrapper_cfg', 'fit_dataloaders_to_machine',
-           'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'KeypointLayoutCheckHook',
-           'NonFiniteLossHook', 'OriginalCheckpointHook', 'MLflowFileVisBackend',
-           'WandbStepVisBackend', 'ResumeScheduleHook', 'add_vis_backends']
+           'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'CheckpointAsDataRunner',
+           'KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook',
+           'MLflowFileVisBackend', 'WandbStepVisBackend', 'ResumeScheduleHook',
+           'add_vis_backends']

@@ -12,13 +12,19 @@ Formats: an OpenAI TorchScript archive, an open_clip checkpoint (torch pickle or
 plain or under ``state_dict``, ``module.`` prefixes allowed), a Hugging Face ``CLIPModel``
 folder (names converted here) and a sentence-transformers folder holding one in
 ``0_CLIPModel/``. Mapping onto this project's modules is ``clip_weights``' job.
+
+Every file is read as data, never as code: torch pickles through
+``clamp_hand.checkpoint.read_checkpoint`` (weights-only), and a TorchScript archive by
+:func:`read_torchscript_tensors`, which unpickles its ``data.pkl`` with a restricted unpickler
+(tensors and module attribute dicts only) instead of ``torch.jit.load``, which compiles the
+archive's code and runs its ``__setstate__`` methods.
 """
 import json
 import os.path as osp
 import pickle
 import re
-import warnings
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
@@ -62,10 +68,8 @@ def read_clip_checkpoint(path: str) -> CLIPCheckpoint:
     if osp.isdir(path):
         path = _weights_in_folder(path)
     if _is_torchscript(path):
-        with warnings.catch_warnings():  # torch.jit is deprecated, but OpenAI ships it
-            warnings.simplefilter('ignore', FutureWarning)
-            state_dict = torch.jit.load(path, map_location='cpu').state_dict()
-        return CLIPCheckpoint(_canonical(dict(state_dict), path), 'OpenAI TorchScript', path,
+        state_dict = read_torchscript_tensors(path)
+        return CLIPCheckpoint(_canonical(state_dict, path), 'OpenAI TorchScript', path,
                               dict(visual='quick_gelu', text='quick_gelu'))
     state_dict = _load_tensors(path)
     if any(k.startswith(('vision_model.', 'text_model.')) for k in state_dict):
@@ -94,18 +98,88 @@ def _is_torchscript(path: str) -> bool:
         return any(n.endswith('/constants.pkl') or '/code/' in n for n in z.namelist())
 
 
+# storage classes named in a TorchScript archive -> element type
+_STORAGE_DTYPES = {'FloatStorage': torch.float32, 'HalfStorage': torch.float16,
+                   'BFloat16Storage': torch.bfloat16, 'DoubleStorage': torch.float64,
+                   'LongStorage': torch.int64, 'IntStorage': torch.int32,
+                   'ShortStorage': torch.int16, 'CharStorage': torch.int8,
+                   'ByteStorage': torch.uint8, 'BoolStorage': torch.bool}
+
+
+class _ScriptObject:
+    """A TorchScript module (or object) of an archive, as data: its pickled attributes."""
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+def _rebuild_tensor(flat: Tensor, offset: int, size, stride, requires_grad=False, hooks=None,
+                    metadata=None) -> Tensor:
+    """``torch._utils._rebuild_tensor_v2`` on a flat tensor holding the storage's elements."""
+    return flat.as_strided(tuple(size), tuple(stride), offset)
+
+
+class _ScriptArchiveUnpickler(pickle.Unpickler):
+    """Unpickles a TorchScript ``data.pkl``: module classes (``__torch__.*``) become
+    :class:`_ScriptObject`, tensors are read from the archive's ``data/`` records; any other
+    global is refused (the standard "restricting globals" pattern of the ``pickle`` docs)."""
+
+    def __init__(self, file, archive: zipfile.ZipFile, prefix: str, path: str):
+        super().__init__(file)
+        self.archive, self.prefix, self.path = archive, prefix, path
+
+    def find_class(self, module, name):
+        if module == '__torch__' or module.startswith('__torch__.'):
+            return _ScriptObject
+        if module == 'torch' and name in _STORAGE_DTYPES:
+            return _STORAGE_DTYPES[name]
+        if (module, name) == ('torch._utils', '_rebuild_tensor_v2'):
+            return _rebuild_tensor
+        if (module, name) == ('collections', 'OrderedDict'):
+            return OrderedDict
+        raise pickle.UnpicklingError(f'{self.path}: the TorchScript archive names {module}.{name}, '
+                                     'which a weights archive does not hold')
+
+    def persistent_load(self, pid):
+        kind, dtype, key, _location, numel = pid
+        if kind != 'storage' or not isinstance(dtype, torch.dtype):
+            raise pickle.UnpicklingError(f'{self.path}: unknown record {pid!r}')
+        raw = bytearray(self.archive.read(f'{self.prefix}data/{key}'))
+        return torch.frombuffer(raw, dtype=dtype)[:numel] if raw else torch.empty(0, dtype=dtype)
+
+
+def read_torchscript_tensors(path: str) -> Dict[str, Tensor]:
+    """The parameters and buffers of a TorchScript archive (e.g. OpenAI's ``ViT-B-16.pt``) as
+    ``{dotted attribute name: tensor}`` (the names ``torch.jit.load(path).state_dict()`` has),
+    read without compiling or running anything of it."""
+    with zipfile.ZipFile(path) as archive:
+        pkl = next((n for n in archive.namelist() if n.endswith('/data.pkl')
+                    and n.count('/') == 1), None)
+        if pkl is None:
+            raise ValueError(f'{path}: a TorchScript archive without data.pkl')
+        prefix = pkl[:-len('data.pkl')]
+        with archive.open(pkl) as f:
+            root = _ScriptArchiveUnpickler(f, archive, prefix, path).load()
+    out: Dict[str, Tensor] = {}
+
+    def walk(obj, name):
+        for key, value in (getattr(obj, 'state', None) or {}).items():
+            if isinstance(value, Tensor):
+                out[name + key] = value
+            elif isinstance(value, _ScriptObject):
+                walk(value, f'{name}{key}.')
+    walk(root, '')
+    return out
+
+
 def _load_tensors(path: str) -> Dict[str, Tensor]:
-    """A flat ``name -> tensor`` dict from a safetensors or torch pickle file."""
+    """A flat ``name -> tensor`` dict from a safetensors or torch pickle file (read as data:
+    ``UnsafeCheckpointError`` for a pickle holding more)."""
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
         return load_file(path, device='cpu')
-    try:
-        obj = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise ValueError(
-            f'{path}: torch.load(weights_only=True) cannot read it ({str(e).splitlines()[0]}). '
-            'If it is a training checkpoint you trust, re-save only its weights: '
-            'torch.save(torch.load(path, weights_only=False)["state_dict"], new_path)') from e
+    from clamp_hand.checkpoint import read_checkpoint
+    obj = read_checkpoint(path, map_location='cpu')
     if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
         obj = obj['state_dict']
     if not isinstance(obj, dict) or not all(isinstance(v, Tensor) for v in obj.values()):

@@ -27,6 +27,9 @@ def parse_args(argv=None):
                    help='auto: dynamo, falling back to the TorchScript exporter')
     p.add_argument('--opset', type=int, default=18)
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='CHECKPOINT is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     return p.parse_args(argv)
 
 
@@ -38,7 +41,7 @@ def main(argv=None):
     from clamp_hand.apis.inference import init_model
     from clamp_hand.deployment import ExportableHeatmapModel, OnnxHandPoseRunner, export_onnx
     model = init_model(None if args.config == '-' else args.config, args.checkpoint,
-                       cfg_options=args.cfg_options)
+                       cfg_options=args.cfg_options, trust=args.trust_checkpoint)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     dynamo = {'auto': None, 'dynamo': True, 'torchscript': False}[args.exporter]
     used = export_onnx(model, args.out, opset=args.opset, dynamo=dynamo)

@@ -31,16 +31,20 @@ def parse_args(argv=None):
     p.add_argument('dst', help='where to write the converted checkpoint')
     p.add_argument('--config', help='also check that the result loads strictly into the '
                    'model of this config')
+    p.add_argument('--trust-checkpoint', action='store_true',
+                   help='SRC is a file you trust: unpickle it in full if it holds '
+                   'more than data (this can run code in it)')
     return p.parse_args(argv)
 
 
-def convert(src: str, dst: str, config: str = None):
+def convert(src: str, dst: str, config: str = None, trust: bool = False):
     """Convert ``src`` into ``dst``; returns the report. Raises ``ValueError`` on a file that
     is not an original checkpoint, on tensors that could not be placed, and (with ``config``)
-    when the result does not fit that config's model."""
+    when the result does not fit that config's model; ``UnsafeCheckpointError`` (a
+    ``ValueError``) when ``src`` holds more than data and ``trust`` is not given."""
     if not os.path.isfile(src):
         raise FileNotFoundError(f'checkpoint {src!r} does not exist')
-    checkpoint = load_original_checkpoint(src)
+    checkpoint = load_original_checkpoint(src, trust=trust)
     if not is_original_state_dict(state_dict_of(checkpoint)):
         raise ValueError(f'{src} is not an original CLAMP / Hand-CLAMP checkpoint (no '
                          'keypoint_head.* / contexts keys); a CLAMP-Hand checkpoint needs no '
@@ -70,7 +74,7 @@ def convert(src: str, dst: str, config: str = None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        report = convert(args.src, args.dst, args.config)
+        report = convert(args.src, args.dst, args.config, args.trust_checkpoint)
     except (OSError, ValueError) as err:
         sys.exit(f'error: {err}')
     print(report.summary())

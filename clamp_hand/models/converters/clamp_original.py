@@ -192,12 +192,12 @@ def original_class_names(checkpoint: dict) -> Optional[List[str]]:
     return None
 
 
-def load_original_checkpoint(path: str) -> dict:
-    """``torch.load`` an original checkpoint on CPU (weights-only first, as mmengine does)."""
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception:  # mmcv 0.x metadata may hold objects the weights-only loader refuses
-        return torch.load(path, map_location='cpu', weights_only=False)
+def load_original_checkpoint(path: str, trust: bool = False) -> dict:
+    """Read an original checkpoint on CPU as data (``clamp_hand.checkpoint.read_checkpoint``;
+    its mmcv 1.x meta, numpy scalars included, is data too). Raises ``UnsafeCheckpointError``
+    on a file holding more, unless ``trust`` (the user's explicit opt-in)."""
+    from clamp_hand.checkpoint import read_checkpoint
+    return read_checkpoint(path, map_location='cpu', trust=trust)
 
 
 def convert_original_checkpoint(checkpoint: dict) -> Tuple[dict, ConversionReport]:
