@@ -1,11 +1,11 @@
-"""The config text of a run is rendered once per content (clamp_hand.engine.config_text.py):
+"""The config text of a run is rendered once per content (clamp_hand/engine/config_text.py):
 same text as mmengine's, one yapf pass for the five places a run writes it, a new pass after
 a value changes."""
 import copy
 
 from mmengine.config import Config
 
-from clamp_hand.apis import config_text
+from clamp_hand.engine import config_text
 from clamp_hand.engine.config_text import RenderOnceConfig, render_once
 
 

@@ -18,7 +18,6 @@ A different ``max_epochs``/``max_iters`` alone (schedulers equal) is logged, not
 """
 import copy
 import logging
-import re
 from typing import List, Optional
 
 from mmengine.hooks import Hook
@@ -54,11 +53,20 @@ def schedule_differences(checkpoint_states: list, config_states: list) -> List[s
 
 
 def _checkpoint_length(checkpoint: dict) -> Optional[str]:
-    """``max_epochs=N`` / ``max_iters=N`` of the run that wrote the checkpoint (its config)."""
-    text = (checkpoint.get('meta') or {}).get('cfg') or ''
-    m = re.search(r'train_cfg\s*=\s*dict\((.*?)\)\n', text, re.S)
-    found = re.search(r'(max_epochs|max_iters)\s*=\s*(\d+)', m.group(1)) if m else None
-    return f'{found.group(1)}={found.group(2)}' if found else None
+    """``max_epochs=N`` / ``max_iters=N`` of the run that wrote the checkpoint: its stored
+    config (plain data, or an older checkpoint's literal config text), read as data."""
+    from clamp_hand.checkpoint import config_from_checkpoint
+    stored = (checkpoint.get('meta') or {}).get('cfg')
+    if not stored:
+        return None
+    try:
+        loop = config_from_checkpoint(stored, '<checkpoint meta.cfg>').get('train_cfg') or {}
+    except ValueError:  # not a literal config (the reader refuses it on its own path): nothing to compare the length with
+        return None
+    for key in ('max_epochs', 'max_iters'):
+        if loop.get(key) is not None:
+            return f'{key}={loop[key]}'
+    return None
 
 
 @HOOKS.register_module()
