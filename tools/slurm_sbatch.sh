@@ -20,6 +20,7 @@
 #SBATCH --requeue
 #SBATCH --open-mode=append
 #SBATCH --output=slurm-%x-%j.out
+case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;/^case /d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 set -euo pipefail
 if [ $# -lt 1 ]; then
   echo "usage: sbatch [options] tools/slurm_sbatch.sh CONFIG [WORK_DIR] [train.py args]" >&2

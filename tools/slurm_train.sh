@@ -6,6 +6,7 @@
 # On a partition without GPUs the GPUS tasks train on CPUs with gloo. A requeued job (sbatch
 # --requeue, preemption) resumes from the work dir's latest checkpoint with the same command;
 # a batch job: tools/slurm_sbatch.sh. Variables: see tools/_slurm.sh.
+case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;/^case /d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py args]" >&2
