@@ -14,7 +14,7 @@ cd "$ROOT"
 start=$(date +%s)
 bash tools/install.sh
 PY="$ROOT/.venv/bin/python"
-CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py
+CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-9e_synthhands-easy-1hand-64x64.py
 NUM_TRAIN=${NUM_TRAIN:-4000}
 NUM_VAL=${NUM_VAL:-200}
 EPOCHS=${EPOCHS:-12}
