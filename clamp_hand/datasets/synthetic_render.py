@@ -9,8 +9,9 @@ Conventions
   depth maps stay at that resolution: their pixel ``(c, r)`` covers image coordinates
   ``[c / ss, (c + 1) / ss) x [r / ss, (r + 1) / ss)``.
 * Every surface pixel goes through the z-buffer, so self-occlusion and occlusion between the two
-  hands are exact; its label map (values: :func:`~clamp_hand.datasets.synthetic_hand_model.part_label`)
-  gives each keypoint its visibility.
+  hands are exact; its label map (values:
+  :func:`~clamp_hand.datasets.synthetic_hand_model.part_label`) gives each keypoint its
+  visibility.
 
 Hand-written rather than taken from a library: OpenCV draws flat 2D shapes without depth, and no
 installed package rasterises tapered capsules with per-pixel depth, normals and labels.

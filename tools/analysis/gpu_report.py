@@ -65,10 +65,12 @@ PEAK_BF16_TFLOPS = (
     ('RTX 4090', 165.2), ('RTX 3090', 71.0),
 )
 
+VIT_B16 = (('CLAMP', 'configs/assemblyhands/'
+                     'clamp_vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py'),
+           ('text-free', 'configs/baselines/vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py'))
 PROFILES = {
     'gpu': dict(
-        models=(('CLAMP', 'configs/assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py'),
-                ('text-free', 'configs/baselines/vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py')),
+        models=VIT_B16,
         device='cuda', amp='bf16', train_batch=64, infer_batch=256, warmup=3, steps=10,
         data_images=512, dist_images=256, compile_options={},
         budgets=dict(train=270, infer=50, memory=45, train_data=70, dist=100)),
@@ -313,7 +315,7 @@ def markdown(data):
     names = [n for n, _ in data['models']]
     lines = [f"Device: {data['device_name']} ({data['device']}); torch {data['torch']}, CUDA "
              f"{data.get('cuda')}; peak bf16: {data['peak_source']}; "
-             f"{'DRY RUN (CPU, tiny configs): the figures mean nothing' if data['dry_run'] else ''}",
+             + ('DRY RUN (CPU, tiny configs): the figures mean nothing' if data['dry_run'] else ''),
              f"Command: `{data['command']}`; run time {_fmt(data.get('elapsed_s'))} s", '',
              '| what | ' + ' | '.join(names) + ' | target (one H100/H200) |',
              '| --- |' + ' --- |' * (len(names) + 1)]
@@ -366,7 +368,8 @@ def markdown(data):
                      + ' |' * (len(names) - 1) + ' |')
     for name, sec in s.items():
         if sec.get('status') in ('skipped', 'failed'):
-            lines.append(f"\nSection {name}: {sec['status']} ({sec.get('reason') or sec.get('error')})")
+            why = sec.get('reason') or sec.get('error')
+            lines.append(f"\nSection {name}: {sec['status']} ({why})")
     return '\n'.join(lines) + '\n'
 
 
