@@ -17,10 +17,10 @@ stamp() { echo "[quickstart] $(( $(date +%s) - start )) s: $*"; }
 bash tools/install.sh
 stamp "installed"
 PY="$ROOT/.venv/bin/python"
-CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-9e_synthhands-easy-1hand-64x64.py
+CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py
 NUM_TRAIN=${NUM_TRAIN:-4000}
 NUM_VAL=${NUM_VAL:-200}
-EPOCHS=${EPOCHS:-9}
+EPOCHS=${EPOCHS:-10}
 SEED=${SEED:-0}
 DATA=${DATA_DIR:-data/synthhands_easy_1hand}
 WORK=${WORK_DIR:-work_dirs/quickstart}

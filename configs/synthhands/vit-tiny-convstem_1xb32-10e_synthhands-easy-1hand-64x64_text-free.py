@@ -1,7 +1,7 @@
 # Ablation of the quickstart: the same tiny ViT backbone, deconv head, data, schedule and
-# evaluation as clamp_vit-tiny-convstem_1xb32-9e_synthhands-easy-1hand-64x64.py with the text alignment
+# evaluation as clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py with the text alignment
 # removed (no prompts, no image-text score maps, no score-map or contrastive loss).
-_base_ = ['./clamp_vit-tiny-convstem_1xb32-9e_synthhands-easy-1hand-64x64.py']
+_base_ = ['./clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py']
 model = dict(
     _delete_=True,
     type='TopdownHeatmapEstimator',
