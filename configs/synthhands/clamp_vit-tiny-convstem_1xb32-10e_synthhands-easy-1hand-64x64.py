@@ -5,9 +5,9 @@
 # convolutional stem down to 8x8 tokens (its stride-2 map also feeds the head), 32x32
 # heatmaps, batch 32, 10 epochs in bf16 autocast (about 4-5 minutes here). Trained from
 # scratch, a plain 8 px patch embedding learns far slower (README, "Results": AP 0.18 vs 0.38
-# after 10 epochs). Sized for speed (issue 16; docs/_incoming/issue16_performance.md): the head's last
-# deconv is 32 wide (the 32x32 stage was ~40 % of a step at 64), bf16 autocast (0.7x a step on
-# an AVX-512 BF16 CPU), 10 instead of 12 epochs.
+# after 10 epochs). Sized for speed (issue 16; docs/_incoming/issue16_performance.md): the
+# head's last deconv is 32 wide (the 32x32 stage was ~40 % of a step at 64), bf16 autocast
+# (0.7x a step on an AVX-512 BF16 CPU), 10 instead of 12 epochs.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/clamp_vit-tiny_128x128.py',
