@@ -22,6 +22,8 @@ PAIRS = [  # (text-free baseline, CLAMP)
      'configs/assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py'),
     ('configs/baselines/vit-tiny_1xb12-40e_hand-samples-128x128.py',
      'configs/hand_samples/clamp_vit-tiny_1xb12-40e_hand-samples-128x128.py'),
+    ('configs/synthhands/vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64_text-free.py',
+     'configs/synthhands/clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py'),
 ]
 RESULT_FIELDS = ('median_images_per_s', 'iqr_images_per_s', 'median_s_per_image',
                  'peak_memory_mb', 'memory_method', 'gflops_per_image', 'params_m')

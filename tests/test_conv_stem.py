@@ -12,7 +12,7 @@ from clamp_hand.registry import MODELS, register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICKSTART = osp.join(ROOT, 'configs', 'synthhands',
-                      'clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py')
+                      'clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py')
 TEXT_FREE = QUICKSTART.replace('clamp_vit-tiny-convstem', 'vit-tiny-convstem').replace(
     '.py', '_text-free.py')
 

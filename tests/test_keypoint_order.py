@@ -15,7 +15,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # the 21-keypoint wrist-first and the 42-keypoint two-hand tables (writing a config out runs
 # yapf, several seconds each, so not every config)
 CONFIGS = [osp.join(ROOT, 'configs', p) for p in (
-    'synthhands/clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py',
+    'synthhands/clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py',
     'assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py')]
 
 

@@ -1,9 +1,11 @@
 """The quickstart (`bash tools/quickstart.sh`), the project's main job, end to end.
 
 By default a short variant (64 training images, 1 epoch) checks that every step runs and
-writes what README.md promises. The full run (4000 images, 12 epochs; README's figures) takes
-about 13 minutes on a 2-core CPU from a fresh clone: ``CLAMP_HAND_FULL_QUICKSTART=1 pytest tests/test_quickstart.py``
-runs it and checks AP >= 0.5 on the held-out split within 15 minutes."""
+writes what README.md promises. The full run (4000 images, 10 epochs; the docs' figures) is
+sized for <= 10 minutes on a quiet 2-core CPU from a fresh clone (docs: performance):
+``CLAMP_HAND_FULL_QUICKSTART=1 pytest tests/test_quickstart.py`` runs it (venv present) and
+checks AP >= 0.5 on the held-out split within 15 minutes (the bound for a slower or busier
+machine)."""
 import json
 import os
 import os.path as osp

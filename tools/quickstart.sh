@@ -7,23 +7,25 @@
 #   4. evaluate on the held-out synthetic split and print AP / AP50 / PCK@0.2 / AUC / EPE,
 #   5. draw predictions (skeletons + prompt similarity maps) and the training curves.
 # Outputs in work_dirs/quickstart/. Knobs (environment): NUM_TRAIN, NUM_VAL, EPOCHS,
-# DATA_DIR, WORK_DIR, SEED. The defaults are the figures README.md reports.
+# DATA_DIR, WORK_DIR, SEED. The defaults are the figures the docs report. Each phase prints
+# "[quickstart] N s: ..." (seconds since the start): the split of the run time.
 set -euo pipefail
 case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 start=$(date +%s)
+stamp() { echo "[quickstart] $(( $(date +%s) - start )) s: $*"; }
 bash tools/install.sh
+stamp "installed"
 PY="$ROOT/.venv/bin/python"
-CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py
+CFG=configs/synthhands/clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py
 NUM_TRAIN=${NUM_TRAIN:-4000}
 NUM_VAL=${NUM_VAL:-200}
-EPOCHS=${EPOCHS:-12}
+EPOCHS=${EPOCHS:-10}
 SEED=${SEED:-0}
 DATA=${DATA_DIR:-data/synthhands_easy_1hand}
 WORK=${WORK_DIR:-work_dirs/quickstart}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
-stamp() { echo "[quickstart] $(( $(date +%s) - start )) s: $*"; }
 
 # 2. data (kept between runs when the same arguments made it)
 want="train=$NUM_TRAIN val=$NUM_VAL size=128 seed=$SEED hands=1 difficulty=easy"

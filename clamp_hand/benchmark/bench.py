@@ -35,12 +35,15 @@ COMPILED_PARTS = ('backbone', 'head', 'score_head', 'context_decoder', 'text_enc
 @dataclass
 class Variant:
     """What is measured: ``config`` with ``cfg_options`` (``--cfg-options`` style), ``amp``
-    (None, ``'bf16'`` or ``'fp16'``) and ``compile`` (``torch.compile`` of each network part)."""
+    (None, ``'bf16'`` or ``'fp16'``) and ``compile`` (``torch.compile`` of each network part,
+    with ``compile_options`` as keyword arguments, e.g. ``{'backend': 'eager'}`` to run the
+    compile path without code generation)."""
     config: str
     cfg_options: Dict[str, object] = field(default_factory=dict)
     amp: Optional[str] = None
     compile: bool = False
     label: str = ''
+    compile_options: Dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,7 +104,8 @@ class PreparedVariant:
         self.params_m = sum(p.numel() for p in self.model.parameters()) / 1e6
         self.trainable_m = sum(p.numel() for p in self.model.parameters()
                                if p.requires_grad) / 1e6
-        self.compiled = compile_model(self.model) if variant.compile else []
+        self.compiled = (compile_model(self.model, **variant.compile_options)
+                         if variant.compile else [])
         self.optim_wrapper = None
         if settings.mode == 'train':
             self.model.train()

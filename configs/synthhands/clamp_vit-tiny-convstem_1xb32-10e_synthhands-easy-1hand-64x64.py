@@ -3,8 +3,11 @@
 # Data: tools/dataset_converters/make_synthhands.py --difficulty easy (near-frontal, upright,
 # untruncated hands; tools/quickstart.sh makes them). Sized for a 2-core CPU: 64x64 crops, a
 # convolutional stem down to 8x8 tokens (its stride-2 map also feeds the head), 32x32
-# heatmaps, batch 32, 12 epochs (about 7 minutes here). Trained from scratch, a plain 8 px patch
-# embedding learns far slower (README, "Results": AP 0.18 vs 0.38 after 10 epochs).
+# heatmaps, batch 32, 10 epochs in bf16 autocast (about 4-5 minutes here). Trained from
+# scratch, a plain 8 px patch embedding learns far slower (README, "Results": AP 0.18 vs 0.38
+# after 10 epochs). Sized for speed (issue 16; docs/_incoming/issue16_performance.md): the
+# head's last deconv is 32 wide (the 32x32 stage was ~40 % of a step at 64), bf16 autocast
+# (0.7x a step on an AVX-512 BF16 CPU), 10 instead of 12 epochs.
 _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/models/clamp_vit-tiny_128x128.py',
@@ -18,11 +21,14 @@ model = dict(
     backbone=dict(image_size=input_size, stem_channels=(24, 48, 96), stem_out=True),
     codec=codec,
     text_encoder=dict(prompts={{_base_.keypoint_prompts}}),
+    head=dict(deconv_out_channels=(64, 32)),
 )
 
-max_epochs = 12
+max_epochs = 10
+# bf16 autocast in the training forward (AutocastOptimWrapper on a CPU; on CUDA it runs the same
+# autocast): no loss scaling needed; validation and test stay in float32
 optim_wrapper = dict(
-    type='OptimWrapper',
+    type='AutocastOptimWrapper', dtype='bfloat16',
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     constructor='CLAMPOptimWrapperConstructor',
     paramwise_cfg=dict(lr_mult={}),  # random init: the backbone trains at the full lr
@@ -33,7 +39,7 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', begin=0, end=max_epochs, eta_min=2e-5, by_epoch=True,
          convert_to_iter_based=True),
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=4)
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=3)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(logger=dict(interval=25),
