@@ -12,7 +12,7 @@ import pytest
 from conftest import HAND_SAMPLES, ROOT, TINY_HAND_SAMPLES_CFG, require_hand_samples
 
 SYNTH_1HAND_CFG = osp.join(ROOT, 'configs', 'synthhands',
-                           'clamp_vit-tiny-convstem_1xb32-12e_synthhands-easy-1hand-64x64.py')
+                           'clamp_vit-tiny-convstem_1xb32-10e_synthhands-easy-1hand-64x64.py')
 HAND42 = osp.join(ROOT, 'configs', '_base_', 'datasets', 'hand42_wrist_first.py')
 
 
