@@ -91,3 +91,30 @@ def trained_hand_samples(tmp_path_factory):
 def _clamp_hand_scope():
     from clamp_hand.registry import register_all_modules
     register_all_modules()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``-n N --dist loadgroup``, what ``tools/run_tests.sh`` runs): one
+    group per test file, and files whose tests share a session-scoped fixture (a trained
+    model, the distributed runs, the Slurm cluster) in one group, so each such fixture is built
+    once, in one worker. Without xdist the marks do nothing."""
+    parent = {}
+
+    def find(f):
+        while parent.setdefault(f, f) != f:
+            f = parent[f]
+        return f
+
+    owner = {}  # session fixture name -> first file using it
+    for item in items:
+        path = item.nodeid.split('::')[0]
+        find(path)
+        defs = getattr(getattr(item, '_fixtureinfo', None), 'name2fixturedefs', {}) or {}
+        for name, fixturedefs in defs.items():
+            if any(d.scope == 'session' and name != '_clamp_hand_scope' and
+                   not name.startswith(('tmp_path', 'worker_id', 'testrun_uid'))
+                   for d in fixturedefs):
+                other = owner.setdefault(name, path)
+                parent[find(path)] = find(other)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(find(item.nodeid.split('::')[0])))

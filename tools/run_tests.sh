@@ -2,8 +2,10 @@
 # Set up (tools/install.sh, idempotent) and run the test suite. Extra args go to pytest,
 # e.g. `bash tools/run_tests.sh -k flip`. With CI=true the long checks run in their short form.
 # The tests also need what a default install leaves out (both steps skipped when present):
-# the experiment trackers (requirements/tracking.txt, for tests/test_tracking.py) and, when
-# run as root on Debian/Ubuntu, Slurm and munge (apt, for tests/test_slurm.py).
+# requirements/tests.txt (the experiment trackers, for tests/test_tracking.py, and pytest-xdist)
+# and, when run as root on Debian/Ubuntu, Slurm and munge (apt, for tests/test_slurm.py).
+# The suite runs in TEST_WORKERS pytest processes (default: 2 when the machine has >= 2 cores,
+# each with its share of the cores as OMP_NUM_THREADS; TEST_WORKERS=0 runs in this process).
 set -euo pipefail
 case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,15 +13,15 @@ cd "$ROOT"
 bash tools/install.sh
 PY="$ROOT/.venv/bin/python"
 
-stamp="$ROOT/.venv/.clamp_hand_tracking_stamp"
-want=$(cat requirements.txt requirements/tracking.txt | sha256sum | cut -d' ' -f1)
+stamp="$ROOT/.venv/.clamp_hand_tests_stamp"
+want=$(cat requirements.txt requirements/tests.txt requirements/tracking.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[run_tests] installing requirements/tracking.txt (tensorboard, wandb, mlflow-skinny)"
-  # -c requirements.txt: the trackers' dependencies may not move a pinned package
-  "$PY" -m pip install --disable-pip-version-check -q -r requirements/tracking.txt \
+  echo "[run_tests] installing requirements/tests.txt (tensorboard, wandb, mlflow-skinny, pytest-xdist)"
+  # -c requirements.txt: the test tools' dependencies may not move a pinned package
+  "$PY" -m pip install --disable-pip-version-check --no-compile -q -r requirements/tests.txt \
     -c requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-  if "$PY" -c 'import tensorboard, wandb, mlflow' 2>/dev/null; then echo "$want" > "$stamp"
-  else echo "[run_tests] tracking packages missing (tests/test_tracking.py will skip)" >&2; fi
+  if "$PY" -c 'import tensorboard, wandb, mlflow, xdist' 2>/dev/null; then echo "$want" > "$stamp"
+  else echo "[run_tests] test packages missing (tests/test_tracking.py will skip)" >&2; fi
 fi
 
 slurm_missing() {
@@ -40,5 +42,13 @@ if slurm_missing && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   rm -f "$log"
 fi
 
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
+cores=$(nproc)
+workers=${TEST_WORKERS:-$(( cores >= 2 ? 2 : 0 ))}
+if [ "$workers" -gt 0 ] && "$PY" -c 'import xdist' 2>/dev/null; then
+  # one group per test file, files that share a session fixture together (tests/conftest.py)
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( cores / workers > 0 ? cores / workers : 1 ))}
+  exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 -n "$workers" \
+    --dist loadgroup "$@"
+fi
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$cores}
 exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 "$@"
