@@ -93,28 +93,47 @@ def _clamp_hand_scope():
     register_all_modules()
 
 
+# Test files that share a session-scoped fixture run in one pytest-xdist worker, so that the
+# fixture is built once (tools/run_tests.sh runs `-n 2`): file -> the file whose worker takes it.
+# pytest_collection_modifyitems below checks that this table covers every shared fixture.
+SAME_WORKER = {
+    'tests/test_train_real_hands.py': 'tests/test_inference.py',  # trained_hand_samples
+    'tests/test_slurm.py': 'tests/test_distributed.py',  # the distributed-check runs
+}
+
+
+def _worker_group(nodeid: str) -> str:
+    path = nodeid.split('::', 1)[0]
+    return SAME_WORKER.get(path, path)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist: whole test files per worker (as ``--dist loadfile``), the files of
+    ``SAME_WORKER`` together. (``--dist loadgroup`` cannot do this with pytest 9: xdist 3.8
+    renames items through ``Item._nodeid``, which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _worker_group(nodeid)
+
+    return FileGroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (``-n N --dist loadgroup``, what ``tools/run_tests.sh`` runs): one
-    group per test file, and files whose tests share a session-scoped fixture (a trained
-    model, the distributed runs, the Slurm cluster) in one group, so each such fixture is built
-    once, in one worker. Without xdist the marks do nothing."""
-    parent = {}
-
-    def find(f):
-        while parent.setdefault(f, f) != f:
-            f = parent[f]
-        return f
-
-    owner = {}  # session fixture name -> first file using it
+    """Fail at collection when two test files share a session-scoped fixture (a trained model,
+    the distributed runs, the Slurm cluster) but ``SAME_WORKER`` would send them to different
+    workers, where the fixture would be built twice."""
+    users = {}  # session fixture name -> worker groups of the files using it
     for item in items:
-        path = item.nodeid.split('::')[0]
-        find(path)
         defs = getattr(getattr(item, '_fixtureinfo', None), 'name2fixturedefs', {}) or {}
         for name, fixturedefs in defs.items():
             if any(d.scope == 'session' and name != '_clamp_hand_scope' and
                    not name.startswith(('tmp_path', 'worker_id', 'testrun_uid'))
                    for d in fixturedefs):
-                other = owner.setdefault(name, path)
-                parent[find(path)] = find(other)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(find(item.nodeid.split('::')[0])))
+                users.setdefault(name, set()).add(_worker_group(item.nodeid))
+    split = {name: sorted(groups) for name, groups in users.items() if len(groups) > 1}
+    if split:
+        raise pytest.UsageError(f'session fixtures used from test files that would run in '
+                                f'different xdist workers: {split}; add the files to '
+                                'SAME_WORKER in tests/conftest.py')

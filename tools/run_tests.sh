@@ -45,10 +45,9 @@ fi
 cores=$(nproc)
 workers=${TEST_WORKERS:-$(( cores >= 2 ? 2 : 0 ))}
 if [ "$workers" -gt 0 ] && "$PY" -c 'import xdist' 2>/dev/null; then
-  # one group per test file, files that share a session fixture together (tests/conftest.py)
+  # whole test files per worker, files that share a session fixture together (tests/conftest.py)
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( cores / workers > 0 ? cores / workers : 1 ))}
-  exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 -n "$workers" \
-    --dist loadgroup "$@"
+  exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 -n "$workers" "$@"
 fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$cores}
 exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 "$@"

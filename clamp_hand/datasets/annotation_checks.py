@@ -63,9 +63,17 @@ def annotation_problem(ann: dict, img: Optional[dict],
     visible = k[:, 2] > 0
     if not visible.any():
         return DOUBTFUL, 'no visible keypoint'
-    xy = k[visible, :2]
-    outside = ((xy[:, 0] < 0) | (xy[:, 1] < 0) | (xy[:, 0] > img['width'])
-               | (xy[:, 1] > img['height']))
+    return visible_outside_image(k[:, :2], visible, img)
+
+
+def visible_outside_image(xy: np.ndarray, visible: np.ndarray,
+                          img: dict) -> Optional[Tuple[str, str]]:
+    """``(DOUBTFUL, reason)`` when a visible keypoint lies outside its image, else None.
+    ``xy``: (K, 2) keypoints in pixels of the image; ``visible``: (K,) bool; ``img``: the COCO
+    image record (``width``, ``height``)."""
+    pts = xy[visible]
+    outside = ((pts[:, 0] < 0) | (pts[:, 1] < 0) | (pts[:, 0] > img['width'])
+               | (pts[:, 1] > img['height']))
     if outside.any():
         idx = np.flatnonzero(visible)[outside].tolist()
         return DOUBTFUL, (f'visible keypoint(s) {idx} outside the '

@@ -39,8 +39,9 @@ from clamp_hand.datasets.annotation_checks import (BROKEN, DOUBTFUL, annotation_
                                                    box_overrun, box_overrun_warning,
                                                    decoded_size_problem,
                                                    empty_annotations_problem, flat_keypoints,
-                                                   image_file_problem)
-from clamp_hand.datasets.hand_dataset import MAX_WARNINGS, HandKeypointDataset, _short
+                                                   visible_outside_image)
+from clamp_hand.datasets.hand_dataset import (HandKeypointDataset, prepare_checked,
+                                              triage_record)
 from clamp_hand.registry import DATASETS
 
 
@@ -55,18 +56,7 @@ class RecordTriage:
 
     def reject(self, ann_id, image, kind: str, reason: str) -> bool:
         where = f'{self.ann_file}: annotation id {ann_id} (image {image})'
-        if self.test_mode and kind == BROKEN:
-            raise ValueError(f'{where}: {reason}. Evaluation does not drop ground truth: '
-                             'fix or remove this record from the annotation file')
-        self.counts[_short(reason)] += 1
-        n = sum(self.counts.values())
-        action = 'kept as ground truth for evaluation' if self.test_mode else 'skipped for training'
-        if n <= MAX_WARNINGS:
-            print_log(f'{where}: {reason}; {action}', logger='current', level=logging.WARNING)
-        elif n == MAX_WARNINGS + 1:
-            print_log(f'{self.ann_file}: more such annotations; only the count follows',
-                      logger='current', level=logging.WARNING)
-        return not self.test_mode
+        return triage_record(self.ann_file, self.test_mode, where, kind, reason, self.counts)
 
     def summary(self, total: int) -> None:
         if self.counts:
@@ -99,13 +89,7 @@ def parsed_hand_problem(info: dict, img: Optional[dict],
     if not vis.any():
         return DOUBTFUL, 'no visible keypoint'
     if img is not None and 'width' in img and 'height' in img:
-        xy = kpts[0][vis]
-        out = ((xy[:, 0] < 0) | (xy[:, 1] < 0) | (xy[:, 0] > img['width'])
-               | (xy[:, 1] > img['height']))
-        if out.any():
-            idx = np.flatnonzero(vis)[out].tolist()
-            return DOUBTFUL, (f'visible keypoint(s) {idx} outside the '
-                              f'{img["width"]}x{img["height"]} image')
+        return visible_outside_image(kpts[0], vis, img)
     return None
 
 
@@ -247,26 +231,7 @@ class AnnotationChecksMixin:
 
     def prepare_data(self, idx):
         """mmpose's ``prepare_data`` plus the image checks of ``HandKeypointDataset``."""
-        bad = self.__dict__.get('_bad_images', ())
-        if idx in bad and not self.test_mode:
-            return None
-        try:
-            packed = super().prepare_data(idx)
-        except Exception as err:
-            info = self.get_data_info(idx)
-            path = info.get('img_path')
-            reason = image_file_problem(path) if isinstance(path, str) else None
-            if reason is None:
-                raise
-            where = f'image {path} (annotation id {info.get("id", "?")}, {self.ann_file})'
-            if self.test_mode:
-                raise RuntimeError(f'{where}: {reason}. Evaluation needs every image: restore '
-                                   'the file or remove its annotations.') from err
-            self.__dict__.setdefault('_bad_images', set()).add(idx)
-            print_log(f'{where}: {reason}; skipped for training', logger='current',
-                      level=logging.WARNING)
-            return None
-        return ImageSizeCheck.check(self, idx, packed)
+        return prepare_checked(self, idx, super().prepare_data)
 
 
 def needs_checks(cls) -> bool:

@@ -132,18 +132,7 @@ class HandKeypointDataset(BaseCocoStyleDataset):
         if self.strict:
             raise ValueError(f'{where}: {reason} (strict=True: fix the record, or set '
                              'strict=False to skip such records in training)')
-        if self.test_mode and kind == BROKEN:
-            raise ValueError(f'{where}: {reason}. Evaluation does not drop ground truth: '
-                             'fix or remove this record from the annotation file')
-        counts[_short(reason)] += 1
-        n = sum(counts.values())
-        action = 'kept as ground truth for evaluation' if self.test_mode else 'skipped for training'
-        if n <= MAX_WARNINGS:
-            print_log(f'{where}: {reason}; {action}', logger='current', level=logging.WARNING)
-        elif n == MAX_WARNINGS + 1:
-            print_log(f'{self.ann_file}: more such annotations; only the count follows',
-                      logger='current', level=logging.WARNING)
-        return not self.test_mode
+        return triage_record(self.ann_file, self.test_mode, where, kind, reason, counts)
 
     def _get_topdown_data_infos(self, instance_list: List[dict]) -> List[dict]:
         """Training: mmpose's filter (crowd regions, empty boxes). Evaluation: every checked
@@ -154,35 +143,8 @@ class HandKeypointDataset(BaseCocoStyleDataset):
 
     # ---- images -----------------------------------------------------------------------------
     def prepare_data(self, idx):
-        """mmpose's ``prepare_data``; in training, a sample whose image cannot be read returns
-        None (``BaseDataset.__getitem__`` then draws another sample), with one warning per
-        file."""
-        if idx in self._bad_images and not self.test_mode:
-            return None
-        try:
-            packed = super().prepare_data(idx)
-        except Exception as err:
-            info = self.get_data_info(idx)
-            path = info.get('img_path')
-            reason = image_file_problem(path) if isinstance(path, str) else None
-            if reason is None:
-                raise  # not an image problem: a real error of the pipeline
-            where = f'image {path} (annotation id {info.get("id", "?")}, {self.ann_file})'
-            if self.test_mode or self.strict:
-                raise RuntimeError(f'{where}: {reason}. '
-                                   + ('Evaluation needs every image: restore the file or '
-                                      'remove its annotations.' if self.test_mode else
-                                      'strict=True: fix the image or set strict=False to skip '
-                                      'it in training.')) from err
-            self._bad_images.add(idx)
-            self.skipped_images += 1
-            print_log(f'{where}: {reason}; skipped for training ({self.skipped_images} '
-                      'unusable sample(s) so far in this dataset)', logger='current',
-                      level=logging.WARNING)
-            return None
-        # the decoded image must have the size of its record (e.g. EXIF-rotated JPEGs)
-        from clamp_hand.datasets.checked_datasets import ImageSizeCheck
-        return ImageSizeCheck.check(self, idx, packed)
+        """mmpose's ``prepare_data`` with the image checks of :func:`prepare_checked`."""
+        return prepare_checked(self, idx, super().prepare_data, strict=self.strict)
 
 
 REASON_LABELS = (('missing field', 'missing field'), ('bbox', 'bad box'),
@@ -195,3 +157,58 @@ REASON_LABELS = (('missing field', 'missing field'), ('bbox', 'bad box'),
 def _short(reason: str) -> str:
     """Group reasons for the summary (drop the record-specific numbers)."""
     return next((label for key, label in REASON_LABELS if key in reason), reason)
+
+
+def prepare_checked(dataset, idx: int, prepare, strict: bool = False):
+    """``prepare(idx)`` (mmpose's ``BaseDataset.prepare_data`` of ``dataset``) with the image
+    checks every checked dataset type shares: in training, a sample whose image cannot be read
+    returns None (``BaseDataset.__getitem__`` then draws another sample), with one warning per
+    file; in evaluation (or with ``strict``) it raises RuntimeError naming the image, the
+    annotation id and the file. A decoded image whose size differs from its record goes through
+    ``ImageSizeCheck`` (e.g. EXIF-rotated JPEGs)."""
+    bad = dataset.__dict__.setdefault('_bad_images', set())
+    if idx in bad and not dataset.test_mode:
+        return None
+    try:
+        packed = prepare(idx)
+    except Exception as err:
+        info = dataset.get_data_info(idx)
+        path = info.get('img_path')
+        reason = image_file_problem(path) if isinstance(path, str) else None
+        if reason is None:
+            raise  # not an image problem: a real error of the pipeline
+        where = f'image {path} (annotation id {info.get("id", "?")}, {dataset.ann_file})'
+        if dataset.test_mode or strict:
+            raise RuntimeError(f'{where}: {reason}. '
+                               + ('Evaluation needs every image: restore the file or '
+                                  'remove its annotations.' if dataset.test_mode else
+                                  'strict=True: fix the image or set strict=False to skip '
+                                  'it in training.')) from err
+        bad.add(idx)
+        skipped = dataset.__dict__.get('skipped_images', 0) + 1
+        dataset.__dict__['skipped_images'] = skipped
+        print_log(f'{where}: {reason}; skipped for training ({skipped} unusable sample(s) so '
+                  'far in this dataset)', logger='current', level=logging.WARNING)
+        return None
+    from clamp_hand.datasets.checked_datasets import ImageSizeCheck
+    return ImageSizeCheck.check(dataset, idx, packed)
+
+
+def triage_record(ann_file: str, test_mode: bool, where: str, kind: str, reason: str,
+                  counts: Counter) -> bool:
+    """The shared decision on a record with a problem (``kind``: BROKEN or DOUBTFUL, see
+    ``annotation_checks``): raises ValueError for a broken record in evaluation; otherwise
+    counts it under its reason in ``counts``, warns (the first MAX_WARNINGS per file) and
+    returns True to drop it (training) or False to keep it as ground truth (evaluation)."""
+    if test_mode and kind == BROKEN:
+        raise ValueError(f'{where}: {reason}. Evaluation does not drop ground truth: '
+                         'fix or remove this record from the annotation file')
+    counts[_short(reason)] += 1
+    n = sum(counts.values())
+    action = 'kept as ground truth for evaluation' if test_mode else 'skipped for training'
+    if n <= MAX_WARNINGS:
+        print_log(f'{where}: {reason}; {action}', logger='current', level=logging.WARNING)
+    elif n == MAX_WARNINGS + 1:
+        print_log(f'{ann_file}: more such annotations; only the count follows',
+                  logger='current', level=logging.WARNING)
+    return not test_mode
