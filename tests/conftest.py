@@ -107,6 +107,7 @@ def _worker_group(nodeid: str) -> str:
     return SAME_WORKER.get(path, path)
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist must not fail on it
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist: whole test files per worker (as ``--dist loadfile``), the files of
     ``SAME_WORKER`` together. (``--dist loadgroup`` cannot do this with pytest 9: xdist 3.8
