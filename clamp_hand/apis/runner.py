@@ -100,15 +100,15 @@ def build_runner(cfg: Config,
     reads and writes checkpoints as data (``CheckpointAsDataRunner``); ``trust_checkpoint``:
     the user's opt-in to unpickle a ``load_from`` / resume checkpoint in full."""
     register_all_modules()
-    add_vis_backends(cfg, vis_backends,
-                     osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0])
-    check_registered_types(cfg, config_path or cfg.filename or '<config>')
+    source = config_path or cfg.filename or '<config>'
+    run_name = osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0]
+    add_vis_backends(cfg, vis_backends, run_name)
+    check_registered_types(cfg, source)
     add_reliability_hooks(cfg)
     if work_dir:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
-        name = osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0]
-        cfg.work_dir = osp.join('work_dirs', name)
+        cfg.work_dir = osp.join('work_dirs', run_name)
     if launcher == 'slurm':  # torch.distributed variables from srun's, before they are read
         slurm_dist_env()
         resume = resume_after_requeue(resume, launcher)
@@ -134,7 +134,7 @@ def build_runner(cfg: Config,
     if cfg.get('load_from'):  # an unsafe file is refused before the run is built
         check_checkpoint(cfg.load_from, trust_checkpoint, resume=bool(cfg.get('resume')))
     fit_dataloaders_to_machine(cfg, int(os.environ.get('WORLD_SIZE', 1)))
-    prebuilt = preflight(cfg, mode, config_path or cfg.filename or '<config>', cfg.launcher)
+    prebuilt = preflight(cfg, mode, source, cfg.launcher)
     runner = CheckpointAsDataRunner.from_cfg(cfg)  # config text rendered once, not 5 times
     runner.trust_checkpoint = trust_checkpoint
     attach_prebuilt(runner, prebuilt)
