@@ -68,15 +68,19 @@ def start_tool(args, log_path, env=None):
                                 stderr=subprocess.STDOUT)
 
 
-REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL = 15, 5  # x 20 iterations of 12 images
+# x 20 iterations of 12 images: 8 epochs end at AP 0.99, PCK@0.2 1.0, EPE 0.66 px on this
+# machine (tests/test_train_real_hands.py asks >= 0.8, >= 0.9, < 3 px); the docs' overfit figure
+# (docs/performance.md) is 15 epochs, twice the time for no more than the tests check.
+REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL = 8, 2
 
 
 @pytest.fixture(scope='session')
 def trained_hand_samples(tmp_path_factory):
-    """The tiny CLAMP config trained through ``tools/train.py`` on the 12 real hands for 15
-    epochs (20 iterations each, one log row per epoch), validated after epochs 5, 10 and 15;
-    ``(work_dir, checkpoint)``. Shared by the tests that need a trained model (learning on real
-    images, inference, drawing, training curves): one run for all of them."""
+    """The tiny CLAMP config trained through ``tools/train.py`` on the 12 real hands for
+    ``REAL_HANDS_EPOCHS`` epochs (20 iterations each, one log row per epoch), validated every
+    ``REAL_HANDS_VAL_INTERVAL`` epochs; ``(work_dir, checkpoint)``. Shared by the tests that
+    need a trained model (learning on real images, inference, drawing, training curves): one
+    run for all of them."""
     require_hand_samples()
     work = tmp_path_factory.mktemp('hand_samples_run')
     epochs = REAL_HANDS_EPOCHS

@@ -17,7 +17,7 @@ from conftest import (REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL, ROOT,
 @pytest.fixture(scope='module')
 def trained(trained_hand_samples):
     """The tiny CLAMP trained on the real hand samples (shared with test_train_real_hands.py:
-    15 epochs, validation after epochs 5, 10, 15)."""
+    8 epochs, validation after epochs 2, 4, 6, 8)."""
     return trained_hand_samples
 
 

@@ -19,7 +19,7 @@ def parse_table(stdout):
 
 @pytest.fixture(scope='module')
 def trained(trained_hand_samples):
-    """15 epochs x 20 iterations (the run shared with tests/test_inference.py)."""
+    """8 epochs x 20 iterations (the run shared with tests/test_inference.py)."""
     return trained_hand_samples
 
 
