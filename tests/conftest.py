@@ -60,6 +60,19 @@ def run_tool(args, timeout=900, env=None, check=True, cwd=ROOT):
     return proc
 
 
+def load_tool(path):
+    """The module of the Python tool at ``path`` (relative to the repo root, e.g.
+    ``'tools/train.py'``), loaded in this process: ``load_tool('tools/train.py').main([...])``
+    runs the tool as its command line does, without the seconds of a new interpreter's imports
+    (for tests whose point is not the process itself: its exit, signals, a launcher)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'tool_' + path.replace('/', '_').rsplit('.', 1)[0], osp.join(ROOT, path))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def start_tool(args, log_path, env=None):
     """Start a command as ``run_tool`` runs it, in the background, stdout and stderr to
     ``log_path``; returns the Popen (``.wait()`` it)."""
@@ -111,16 +124,39 @@ def _worker_group(nodeid: str) -> str:
     return SAME_WORKER.get(path, path)
 
 
+# Seconds each worker group takes in the two-worker suite on the 2-core machine (the sum of
+# its tests' setup, call and teardown from `--durations=0`, rounded), for the scheduler below to
+# hand out the longest first. Groups not listed count 0.5 s per test. Only the order depends on
+# these figures: a stale one costs balance, never a test.
+GROUP_SECONDS = {
+    'tests/test_distributed.py': 0,  # + test_slurm.py
+    'tests/test_inference.py': 0,  # + test_train_real_hands.py
+}
+
+
+def _group_seconds(group: str, num_tests: int) -> float:
+    return GROUP_SECONDS.get(group, 0.5 * num_tests)
+
+
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist must not fail on it
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist: whole test files per worker (as ``--dist loadfile``), the files of
-    ``SAME_WORKER`` together. (``--dist loadgroup`` cannot do this with pytest 9: xdist 3.8
-    renames items through ``Item._nodeid``, which pytest 9 no longer reads.)"""
+    ``SAME_WORKER`` together, the longest group (``GROUP_SECONDS``) first whenever a worker
+    asks for work, so that the workers end together: the longest-first rule, which leaves
+    short groups for the end. (``--dist loadgroup`` cannot group with pytest 9: xdist 3.8
+    renames items through ``Item._nodeid``, which pytest 9 no longer reads; xdist's own order
+    is by number of tests, which puts a one-test group of a minute and a half last.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class FileGroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return _worker_group(nodeid)
+
+        def _assign_work_unit(self, node):
+            longest = max(self.workqueue,
+                          key=lambda g: _group_seconds(g, len(self.workqueue[g])))
+            self.workqueue.move_to_end(longest, last=False)  # xdist hands out the first
+            super()._assign_work_unit(node)
 
     return FileGroupScheduling(config, log)
 

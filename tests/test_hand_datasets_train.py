@@ -2,14 +2,17 @@
 ../shared/data/hand_samples: converted (AssemblyHands) or read natively (InterHand), then trained
 for one step and evaluated through tools/train.py with the project's configs for those datasets
 (only the model is swapped for the tiny one and the data root for the fixture)."""
+import contextlib
+import io
 import json
+import os
 import os.path as osp
 import shutil
 
 import numpy as np
 import pytest
 
-from conftest import PIPELINES_128, ROOT, require_hand_samples, run_tool
+from conftest import PIPELINES_128, ROOT, load_tool, require_hand_samples
 
 TINY_MODEL = osp.join(ROOT, 'configs', '_base_', 'models', 'clamp_vit-tiny_128x128.py')
 AH_CFG = osp.join(ROOT, 'configs', 'assemblyhands',
@@ -73,6 +76,8 @@ train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
 val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                       pin_memory=False, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
+# in-process runs: mmengine keeps one Visualizer per name, with the first run's log directory
+visualizer = dict(name={'visualizer_' + str(abs(hash(str(tmp_path))))!r})
 {extra}
 """)
     return str(path)
@@ -87,14 +92,14 @@ val_dataloader['dataset']['pipeline'] = val_pipeline
 
 
 def _train(cfg, work_dir):
-    proc = run_tool(['tools/train.py', cfg, '--work-dir', str(work_dir)], timeout=600)
-    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth')), proc.stdout[-3000:]
+    """``tools/train.py CFG --work-dir WORK_DIR`` (its ``main``, in this process)."""
+    load_tool('tools/train.py').main([cfg, '--work-dir', str(work_dir)])
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth')), sorted(os.listdir(work_dir))
     scalars = [json.loads(line) for line in open(_scalars(work_dir))]
     losses = [s['loss'] for s in scalars if 'loss' in s]
     val = [s for s in scalars if 'coco/AP' in s]
     assert losses and all(np.isfinite(losses)), scalars
     assert val and 0.0 <= val[-1]['coco/AP'] <= 1.0 and 'PCK' in val[-1], scalars
-    return proc
 
 
 def _scalars(work_dir):
@@ -127,14 +132,16 @@ def assemblyhands_root(tmp_path_factory):
     raw = root / 'raw' / 'assemblyhands_train_ego_data_v1-1.json'
     raw.parent.mkdir()
     raw.write_text(json.dumps(dict(images=images, annotations=anns)))
-    proc = run_tool(['tools/dataset_converters/assemblyhands2coco.py', str(raw),
-                     '--out-dir', str(root / 'annotations')])
+    summary = io.StringIO()
+    with contextlib.redirect_stdout(summary):  # the converter's summary, for failure messages
+        load_tool('tools/dataset_converters/assemblyhands2coco.py').main(
+            [str(raw), '--out-dir', str(root / 'annotations')])
     for split in ('val', 'test'):  # the fixture's one split serves every role
         for layout in ('onehand', 'twohands'):
             shutil.copy(root / 'annotations' / f'assemblyhands_train_ego_data_v1-1_{layout}.json',
                         root / 'annotations' /
                         f'assemblyhands_{split}_ego_data_v1-1_{layout}.json')
-    return root, proc.stdout, len(samples)
+    return root, summary.getvalue(), len(samples)
 
 
 @pytest.mark.parametrize('layout', ['1hand', '2hands'])
