@@ -4,14 +4,13 @@ import json
 import os
 import os.path as osp
 import runpy
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
 from clamp_hand.datasets import synthetic_hands as sh
+from conftest import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -240,27 +239,22 @@ def test_generate_dataset_files_and_determinism(tmp_path):
             assert s['hand_mask'][int(y), int(x)]
 
 
-def test_cli(tmp_path):
-    tool = osp.join('tools', 'dataset_converters', 'make_synthhands.py')
+def test_cli(tmp_path, capsys):
+    tool = load_tool('tools/dataset_converters/make_synthhands.py')  # its main, in this process
     outs = []
     for name, workers in (('x', []), ('y', ['--workers', '1'])):
         out = tmp_path / name
-        proc = subprocess.run([sys.executable, tool, '--out', str(out), '--hands', '2',
-                               '--num-train', '4', '--num-val', '2', '--size', '64',
-                               '--seed', '3'] + workers, cwd=ROOT, capture_output=True,
-                              text=True, timeout=300)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert 'wrote 6 images' in proc.stdout
+        tool.main(['--out', str(out), '--hands', '2', '--num-train', '4', '--num-val', '2',
+                   '--size', '64', '--seed', '3'] + workers)
+        assert 'wrote 6 images' in capsys.readouterr().out
         outs.append(_read_tree(out))
     assert outs[0] == outs[1]
     coco = json.loads(outs[0]['annotations/train.json'])
     _check_coco(coco, 2, 4, 64, 'train')
     assert coco['info']['difficulty'] == 'hard'
     out = tmp_path / 'easy'
-    proc = subprocess.run([sys.executable, tool, '--out', str(out), '--num-train', '2',
-                           '--num-val', '1', '--size', '64', '--difficulty', 'easy'], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tool.main(['--out', str(out), '--num-train', '2', '--num-val', '1', '--size', '64',
+               '--difficulty', 'easy'])
     assert json.loads((out / 'annotations' / 'val.json').read_text())['info']['difficulty'] \
         == 'easy'
     assert coco['categories'][0]['keypoints'][:2] == ['right_wrist', 'right_thumb1']
