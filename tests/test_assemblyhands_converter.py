@@ -3,15 +3,14 @@ nested keypoints, through the library and the command-line tool."""
 import json
 import os.path as osp
 import runpy
-import subprocess
-import sys
 
 import pytest
 
 from clamp_hand.datasets import assemblyhands_converter as ah
+from conftest import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOL = osp.join('tools', 'dataset_converters', 'assemblyhands2coco.py')
+TOOL = 'tools/dataset_converters/assemblyhands2coco.py'
 
 
 def _joints(seed):
@@ -155,18 +154,19 @@ def test_bad_file(tmp_path, content, field):
         assert f'"{field}"' in str(err.value)
 
 
-def test_cli(tmp_path):
+def test_cli(tmp_path, capsys):
+    tool = load_tool(TOOL)  # its main, in this process
     path, _ = _fixture(tmp_path)
     out = tmp_path / 'cli_out'
-    proc = subprocess.run([sys.executable, TOOL, str(path), '--out-dir', str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert 'kept onehand: 7' in proc.stdout and 'kept twohands: 5' in proc.stdout
-    assert 'image_missing: 1' in proc.stdout and 'malformed: 2' in proc.stdout
+    tool.main([str(path), '--out-dir', str(out)])
+    summary = capsys.readouterr().out
+    assert 'kept onehand: 7' in summary and 'kept twohands: 5' in summary
+    assert 'image_missing: 1' in summary and 'malformed: 2' in summary
     assert (out / 'assemblyhands_fixture_ego_onehand.json').is_file()
     assert (out / 'assemblyhands_fixture_ego_twohands.json').is_file()
     bad = tmp_path / 'bad.json'
     bad.write_text(json.dumps({'images': []}))
-    proc = subprocess.run([sys.executable, TOOL, str(bad), '--out-dir', str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0 and 'missing top-level field "annotations"' in proc.stderr
+    with pytest.raises(SystemExit) as exit_:  # sys.exit(message): status 1, message on stderr
+        tool.main([str(bad), '--out-dir', str(out)])
+    assert exit_.value.code not in (None, 0)
+    assert 'missing top-level field "annotations"' in str(exit_.value.code)
