@@ -25,7 +25,7 @@ from clamp_hand.engine.original_checkpoint_hook import OriginalCheckpointHook
 from clamp_hand.models.converters import convert_original_state_dict, is_original_state_dict
 from clamp_hand.models.prompting import tokenize
 from clamp_hand.registry import MODELS
-from conftest import ROOT, TINY_HAND_SAMPLES_CFG, require_hand_samples, run_tool
+from conftest import ROOT, TINY_HAND_SAMPLES_CFG, load_tool, require_hand_samples
 
 ALIAS = osp.join(ROOT, 'configs', 'animal', '2d_kpt_sview_rgb_img', 'topdown_heatmap', 'ap10k',
                  'CLAMP_ViTB_ap10k_256x256_{}.py')
@@ -360,7 +360,7 @@ def test_hook_converts_on_load_and_names_the_settings_on_a_mismatch():
         OriginalCheckpointHook().after_load_checkpoint(runner, dict(state_dict=dict(original)))
 
 
-def test_tools_test_accepts_an_original_checkpoint(tmp_path):
+def test_tools_test_accepts_an_original_checkpoint(tmp_path, capsys):
     """``tools/test.py CONFIG ORIGINAL.pth`` converts on load (log line) and predicts exactly
     what the checkpoint converted beforehand by the tool predicts."""
     require_hand_samples()
@@ -373,10 +373,11 @@ def test_tools_test_accepts_an_original_checkpoint(tmp_path):
     torch.save(dict(meta={}, state_dict=random_state_dict(shapes, seed=7)), src)
     _load_tool().convert(str(src), str(dst), config=TINY_HAND_SAMPLES_CFG)  # strict fit check
 
-    proc = run_tool(['tools/test.py', TINY_HAND_SAMPLES_CFG, str(src), '--work-dir',
-                     str(tmp_path / 'w1'), '--out', str(tmp_path / 'p1.json')], timeout=600)
-    assert 'converted an original CLAMP / Hand-CLAMP checkpoint on load' in proc.stdout
-    assert 'AP' in proc.stdout.strip().splitlines()[-2]
+    load_tool('tools/test.py').main([TINY_HAND_SAMPLES_CFG, str(src), '--work-dir',
+                                     str(tmp_path / 'w1'), '--out', str(tmp_path / 'p1.json')])
+    stdout = capsys.readouterr().out  # (the tool's main in this process: its console output)
+    assert 'converted an original CLAMP / Hand-CLAMP checkpoint on load' in stdout
+    assert 'AP' in stdout.strip().splitlines()[-2]
     from clamp_hand.apis.runner import test
     metrics = test(TINY_HAND_SAMPLES_CFG, str(dst), work_dir=str(tmp_path / 'w2'),
                    out=str(tmp_path / 'p2.json'))
@@ -386,4 +387,4 @@ def test_tools_test_accepts_an_original_checkpoint(tmp_path):
     for a, b in zip(by_image(p1), by_image(p2)):
         assert a['image_id'] == b['image_id']
         assert np.allclose(a['keypoints'], b['keypoints'], atol=1e-3)
-    assert f"{metrics['coco/AP']:8.4f}" in proc.stdout.strip().splitlines()[-1]
+    assert f"{metrics['coco/AP']:8.4f}" in stdout.strip().splitlines()[-1]
