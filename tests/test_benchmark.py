@@ -54,6 +54,19 @@ def test_baseline_is_clamp_without_the_text_side(baseline, clamp):
     assert model.head.in_channels + model.num_keypoints == clamp_model.head.in_channels
 
 
+def test_text_free_model_refuses_what_is_not_a_clamp_model_with_prompts():
+    from clamp_hand.models.text_free import text_free_model
+    clamp = load_config(TINY_HAND_SAMPLES_CFG).model
+    with pytest.raises(ValueError, match="expected a CLAMPEstimator.*'TopdownHeatmapEstimator'"):
+        text_free_model(text_free_model(clamp))
+    clamp.text_encoder.prompts = None
+    with pytest.raises(ValueError, match='sets no model.text_encoder.prompts'):
+        text_free_model(clamp)
+    clamp.text_encoder.prompts = ['wrist'] * 3
+    clamp.head.out_channels = 5  # a head that sets its own channel count keeps it
+    assert text_free_model(clamp)['head']['out_channels'] == 5
+
+
 def test_baseline_loads_the_image_tower_of_a_full_clip_file(tmp_path):
     """A CLIP file with both towers fills the text-free backbone; the text tower is skipped
     and named in the report."""
