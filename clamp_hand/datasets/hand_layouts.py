@@ -16,7 +16,7 @@ import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
 from clamp_hand.datasets.keypoint_names import (ANATOMICAL, FINGERS, WRIST, Joint, layout_names,
-                                               name_mapping, parse_name)
+                                                name_mapping, parse_name)
 
 FINGER_COLORS = {'': [255, 255, 255], 'thumb': [255, 128, 0], 'forefinger': [255, 153, 255],
                  'middle_finger': [102, 178, 255], 'ring_finger': [255, 51, 51],
