@@ -54,6 +54,19 @@ def test_baseline_is_clamp_without_the_text_side(baseline, clamp):
     assert model.head.in_channels + model.num_keypoints == clamp_model.head.in_channels
 
 
+def test_text_free_model_refuses_what_is_not_a_clamp_model_with_prompts():
+    from clamp_hand.models.text_free import text_free_model
+    clamp = load_config(TINY_HAND_SAMPLES_CFG).model
+    with pytest.raises(ValueError, match="expected a CLAMPEstimator.*'TopdownHeatmapEstimator'"):
+        text_free_model(text_free_model(clamp))
+    clamp.text_encoder.prompts = None
+    with pytest.raises(ValueError, match='sets no model.text_encoder.prompts'):
+        text_free_model(clamp)
+    clamp.text_encoder.prompts = ['wrist'] * 3
+    clamp.head.out_channels = 5  # a head that sets its own channel count keeps it
+    assert text_free_model(clamp)['head']['out_channels'] == 5
+
+
 def test_baseline_loads_the_image_tower_of_a_full_clip_file(tmp_path):
     """A CLIP file with both towers fills the text-free backbone; the text tower is skipped
     and named in the report."""
@@ -120,10 +133,11 @@ def test_train_mode_writes_json_with_a_ratio_to_the_baseline(tmp_path):
 
 def test_infer_mode_counts_the_flip_test_and_the_switches(tmp_path):
     out = tmp_path / 'infer.json'
-    report = tool_main([TINY_HAND_SAMPLES_CFG, '--mode', 'infer', '--flip-test', '--batch-size', '2',
-                   '--warmup', '1', '--steps', '2', '--threads', '1', '--against', 'same',
-                   '--against-cfg-options', 'model.test_cfg.flip_test=False',
-                   'model.cache_prompts=False', '--out', str(out)])
+    report = tool_main([TINY_HAND_SAMPLES_CFG, '--mode', 'infer', '--flip-test',
+                        '--batch-size', '2', '--warmup', '1', '--steps', '2', '--threads', '1',
+                        '--against', 'same',
+                        '--against-cfg-options', 'model.test_cfg.flip_test=False',
+                        'model.cache_prompts=False', '--out', str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
     check_report(report, 'infer', 2)
     flip, plain = report['results']
@@ -136,7 +150,7 @@ def test_infer_mode_counts_the_flip_test_and_the_switches(tmp_path):
 def test_with_data_reports_the_time_spent_waiting_for_batches(tmp_path):
     require_hand_samples()
     report = tool_main([TINY_BASELINE_CFG, '--mode', 'train', '--batch-size', '4', '--warmup', '1',
-                   '--steps', '2', '--threads', '1', '--with-data', '--no-flops'])
+                        '--steps', '2', '--threads', '1', '--with-data', '--no-flops'])
     r = report['results'][0]
     assert 0 < r['data_wait_fraction'] < 1 and r['median_data_wait_s'] > 0
     assert r['gflops_per_image'] is None

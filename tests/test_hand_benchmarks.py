@@ -236,3 +236,85 @@ def test_two_hand_mix_maps_both_datasets_by_name():
         assert all(target[mapping[i]] == names[i] for i in range(42)), ds.type
     assert [e.get('dataset_name') for e in cfg.val_evaluator][3:] == [
         'assemblyhands_twohands', 'interhand2d_twohands']
+
+
+# ---- where the files lie: one table (clamp_hand/datasets/benchmarks.py), read by every config
+BENCHMARK_CONFIGS = {  # benchmark -> its own experiment config
+    'onehand10k': FORMAT_CONFIGS['onehand10k'],
+    'coco_wholebody_hand':
+        'coco_wholebody_hand/clamp_vit-b16_4xb16-210e_coco-wholebody-hand-256x256.py',
+    'freihand': FORMAT_CONFIGS['freihand'],
+    'rhd2d': FORMAT_CONFIGS['rhd'],
+    'panoptic_hand2d': FORMAT_CONFIGS['panoptic'],
+    'halpe_hand': FORMAT_CONFIGS['halpe'],
+    'assemblyhands_onehand':
+        'assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-1hand-256x256.py',
+    'assemblyhands_twohands':
+        'assemblyhands/clamp_vit-b16_4xb16-210e_assemblyhands-2hands-256x256.py',
+    'interhand2d_twohands': 'interhand2d/clamp_vit-b16_4xb16-210e_interhand2d-2hands-256x256.py',
+}
+FILE_KEYS = ('type', 'data_root', 'ann_file', 'data_prefix', 'camera_param_file', 'joint_file')
+TWO_HAND_MIX = osp.join(ROOT, 'configs/twohands_mix/'
+                        'clamp_vit-b16_4xb16-210e_assemblyhands-interhand2d-2hands-256x256.py')
+
+
+def _files(dataset):
+    return {k: dataset[k] for k in FILE_KEYS if k in dataset}
+
+
+def test_every_benchmark_has_a_layout_a_registered_type_and_a_config():
+    from clamp_hand.datasets.benchmarks import BENCHMARKS, SPLITS, dataset_config
+    from clamp_hand.datasets.hand_layouts import DATASET_NAMES
+    from clamp_hand.registry import DATASETS
+    assert sorted(BENCHMARK_CONFIGS) == sorted(BENCHMARKS)
+    for name in BENCHMARKS:
+        assert name in DATASET_NAMES, name  # the layout its samples carry in a mix
+        for split in SPLITS:
+            files = dataset_config(name, split)
+            assert DATASETS.get(files['type']) is not None, (name, files['type'])
+            paths = [files['ann_file'], files['data_prefix']['img'],
+                     *(files[k] for k in ('camera_param_file', 'joint_file') if k in files)]
+            assert files['data_root'].startswith('data/') and files['data_root'].endswith('/')
+            assert not any('{' in p or p.startswith('/') for p in paths), (name, split, paths)
+
+
+def test_mix_parts_read_the_files_of_their_benchmark_configs():
+    """A part of Hand5 or of the two-hand mix reads, per split, the files its own benchmark's
+    config reads (written once, in the benchmark table), in test mode outside training."""
+    own = {name: Config.fromfile(osp.join(ROOT, 'configs', path))
+           for name, path in BENCHMARK_CONFIGS.items()}
+    seen = set()
+    for mix in (HAND5, TWO_HAND_MIX):
+        cfg = Config.fromfile(mix)
+        for split in ('train', 'val', 'test'):
+            for part in cfg[f'{split}_dataloader'].dataset.datasets:
+                name = part.metainfo.dataset_name
+                ref = own[name][f'{split}_dataloader'].dataset
+                if mix == HAND5 and split == 'test':  # Hand5 is tested on the validation sets
+                    ref = own[name].val_dataloader.dataset
+                assert _files(part) == _files(ref), (mix, split, name)
+                assert part.test_mode == (split != 'train'), (mix, split, name)
+                seen.add(name)
+    assert len(seen) == 7, seen
+
+
+def test_unknown_benchmark_or_mix_is_named_with_its_table():
+    from clamp_hand.datasets import benchmarks, mixes
+    with pytest.raises(KeyError, match=r"'frei'.*benchmarks\.BENCHMARKS.*freihand"):
+        benchmarks.dataset_config('frei', 'train')
+    with pytest.raises(KeyError, match=r"split 'valid'"):
+        benchmarks.dataset_config('freihand', 'valid')
+    with pytest.raises(KeyError, match=r"'hand6'.*mixes\.MIXES.*hand5"):
+        mixes.mix_dataset('hand6', 'val', {})
+
+
+def test_mix_metrics_leave_out_every_coco_metric_and_repeat_the_rest_per_part():
+    from clamp_hand.datasets.mixes import mix_metrics
+    metrics = [dict(type='HandCocoMetric'), dict(type='AP10KSigmaCocoMetric'),
+               dict(type='PCKAccuracy', thr=0.2), dict(type='EPE')]
+    loader = dict(dataset=dict(datasets=[dict(metainfo=dict(dataset_name='a')),
+                                         dict(metainfo=dict(dataset_name='b'))]))
+    out = mix_metrics(metrics, loader)
+    assert out[:2] == metrics[2:]
+    assert out[2:] == [dict(type='PerDatasetMetric', dataset_name=n, metrics=metrics[2:])
+                       for n in ('a', 'b')]

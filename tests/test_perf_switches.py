@@ -1,5 +1,6 @@
 """Each speed optimization has an off switch, and on and off compute the same thing: prompt
-cache, batched flip test, SDPA attention, activation checkpointing, CPU autocast, compile,
+cache, batched flip test, SDPA attention, drop path that skips dropped samples, activation
+checkpointing, CPU autocast, compile,
 data-loader sizing. All on the tiny CLAMP config (random weights)."""
 import copy
 
@@ -156,6 +157,59 @@ def test_activation_checkpointing_gives_the_same_gradients(monkeypatch):
     assert grads[False].keys() == grads[True].keys()
     for name, g in grads[False].items():
         assert torch.allclose(g, grads[True][name], rtol=1e-5, atol=1e-7), name
+
+
+# ---- drop path -----------------------------------------------------------------------------
+def test_drop_path_skips_dropped_samples_and_matches_timm_in_values_and_gradients():
+    from timm.layers import DropPath as TimmDropPath
+
+    from clamp_hand.models.drop_path import drop_path_residual
+    torch.manual_seed(0)
+    branch_net = torch.nn.Sequential(torch.nn.LayerNorm(8), torch.nn.Linear(8, 8))
+    x = torch.randn(32, 5, 8, requires_grad=True)
+    rows = []
+
+    def branch(t):
+        rows.append(t.shape[0])
+        return branch_net(t)
+
+    for p in (0.0, 0.25, 0.6):
+        rows.clear()
+        torch.manual_seed(1)
+        ours = drop_path_residual(x, branch, p, training=True)
+        torch.manual_seed(1)  # timm draws the same (B,) Bernoulli mask
+        theirs = x + TimmDropPath(p)(branch_net(x))
+        kept = (ours - x).flatten(1).abs().sum(1) > 0
+        assert rows == [int(kept.sum())]  # the branch ran on the kept samples only
+        assert (p == 0.0) == bool(kept.all()) and kept.any()
+        assert torch.equal(ours[~kept], x[~kept])  # dropped: the identity, exactly
+        assert torch.allclose(ours, theirs, atol=1e-6)
+        g_ours = torch.autograd.grad(ours.square().sum(), [x, *branch_net.parameters()])
+        g_timm = torch.autograd.grad(theirs.square().sum(), [x, *branch_net.parameters()])
+        for a, b in zip(g_ours, g_timm):
+            assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+    out = drop_path_residual(x, branch_net, 0.6, training=False)  # eval: no drop, no scaling
+    assert torch.allclose(out, x + branch_net(x))
+    with pytest.raises(ValueError, match='outside'):
+        drop_path_residual(x, branch_net, 1.0, training=True)
+
+
+def test_backbone_drop_path_skip_on_and_off_give_the_same_loss_and_gradients():
+    results = {}
+    for skip in (True, False):
+        cfg, model = tiny(backbone=dict(tiny()[0].model.backbone, drop_path_rate=0.5,
+                                        drop_path_skip=skip))
+        perturb_(model).train()
+        data = model.data_preprocessor(synthetic_batch(model, batch_size=6), True)
+        torch.manual_seed(3)
+        loss = sum(model(**data, mode='loss').values())
+        loss.backward()
+        results[skip] = loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters()
+                                        if p.grad is not None}
+    assert torch.allclose(results[True][0], results[False][0], rtol=1e-5)
+    assert results[True][1].keys() == results[False][1].keys()
+    for name, g in results[True][1].items():
+        assert torch.allclose(g, results[False][1][name], rtol=1e-4, atol=1e-6), name
 
 
 # ---- mixed precision -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
 from clamp_hand.datasets.keypoint_names import (ANATOMICAL, FINGERS, WRIST, Joint, layout_names,
-                                               name_mapping, parse_name)
+                                                name_mapping, parse_name)
 
 FINGER_COLORS = {'': [255, 255, 255], 'thumb': [255, 128, 0], 'forefinger': [255, 153, 255],
                  'middle_finger': [102, 178, 255], 'ring_finger': [255, 51, 51],
@@ -138,6 +138,9 @@ def mix_part(layout, target_info: dict, **dataset) -> dict:
     ``target_info``'s layout whose mapping is computed from the keypoint names
     (``keypoint_names.name_mapping``). Keypoints the source lacks come out invisible; keypoints
     the target lacks are dropped. Raises what ``name_mapping`` raises (unknown name, no match).
+    The mixes (``mixes.benchmark_part``) call it with a benchmark's files from
+    ``benchmarks.BENCHMARKS``; a dataset of your own passes its ``type``, ``data_root``,
+    ``ann_file`` and ``data_prefix`` here.
     """
     info = dataset_layout(layout) if isinstance(layout, str) else dict(layout)
     target = layout_names(target_info)

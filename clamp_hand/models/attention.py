@@ -10,11 +10,13 @@ a reference. Modules holding an ``attn_impl`` attribute read it at every forward
 The open_clip towers keep their ``nn.MultiheadAttention`` parameters (``in_proj_weight``,
 ``in_proj_bias``, ``out_proj``), so CLIP checkpoints load unchanged; only the forward is ours.
 """
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .drop_path import DropPath
 
 ATTENTION_IMPLS = ('sdpa', 'naive')
 
@@ -55,11 +57,20 @@ def mha_self_attention(attn: nn.MultiheadAttention, x: Tensor,
 
 
 def residual_block(blk: nn.Module, x: Tensor, attn_mask: Optional[Tensor] = None,
-                   impl: str = 'sdpa', drop: Callable[[Tensor], Tensor] = nn.Identity()) -> Tensor:
+                   impl: str = 'sdpa', drop_path: Optional[DropPath] = None) -> Tensor:
     """One pre-norm open_clip ``ResidualAttentionBlock`` (self-attention), ``x (B,N,C)``,
-    with ``drop`` (e.g. drop path) on both residual branches."""
-    x = x + drop(blk.ls_1(mha_self_attention(blk.attn, blk.ln_1(x), attn_mask, impl)))
-    return x + drop(blk.ls_2(blk.mlp(blk.ln_2(x))))
+    with ``drop_path`` (stochastic depth, ``models/drop_path.py``: dropped samples skip the
+    branch) on each residual branch, an independent draw for each."""
+    def attn_branch(t: Tensor) -> Tensor:
+        return blk.ls_1(mha_self_attention(blk.attn, blk.ln_1(t), attn_mask, impl))
+
+    def mlp_branch(t: Tensor) -> Tensor:
+        return blk.ls_2(blk.mlp(blk.ln_2(t)))
+
+    if drop_path is None:
+        x = x + attn_branch(x)
+        return x + mlp_branch(x)
+    return drop_path(drop_path(x, attn_branch), mlp_branch)
 
 
 def set_attention_impl(model: nn.Module, impl: str) -> int:

@@ -23,6 +23,7 @@ Switches for on/off measurements (all on by default except the last two):
 ``model.cache_prompts=False`` (CLAMP: re-run the text encoder at every forward),
 ``model.test_cfg.flip_batched=False`` (flip test as two passes), ``model.attn_impl=naive``
 (explicit softmax(QK^T)V instead of scaled_dot_product_attention),
+``model.backbone.drop_path_skip=False`` (drop path computes the dropped samples and zeroes them),
 ``model.backbone.with_checkpoint=True`` (activation checkpointing), ``--amp``, ``--compile``.
 """
 import argparse

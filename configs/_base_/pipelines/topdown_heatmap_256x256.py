@@ -1,7 +1,8 @@
 # Top-down heatmap data pipelines and loaders at 256x256 input (64x64 MSRA heatmaps, sigma 2,
-# DARK decoding), 16 images per GPU for training, 32 for evaluation. An experiment config adds
-# the dataset (type, data_root, metainfo, ann_file, data_prefix) to each loader's ``dataset``
-# and sets ``model.codec`` from ``codec`` below so that targets and decoding agree.
+# DARK decoding), 16 images per GPU for training, 32 for evaluation. A benchmark base
+# (configs/_base_/benchmarks/) adds the dataset (type, data_root, metainfo, ann_file,
+# data_prefix) to each loader's ``dataset``; the experiment config sets ``model.codec`` from
+# ``codec`` below so that targets and decoding agree.
 codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2,
              unbiased=True)
 train_pipeline = [
