@@ -1,7 +1,6 @@
 """Inference API, tools/infer.py (image, folder, video), prompt similarity maps and training
 curves, on the tiny CLAMP trained on the real hand samples (the session's shared run)."""
 import glob
-import importlib.util
 import json
 import os.path as osp
 
@@ -10,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import (REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL, ROOT,
-                      TINY_HAND_SAMPLES_CFG, require_hand_samples, run_tool)
+from conftest import (REAL_HANDS_EPOCHS, REAL_HANDS_VAL_INTERVAL, TINY_HAND_SAMPLES_CFG,
+                      load_tool, require_hand_samples, run_tool)
 
 
 @pytest.fixture(scope='module')
@@ -27,13 +26,6 @@ def model(trained):
     return init_model(None, trained[1])
 
 
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name.replace('/', '_'), osp.join(ROOT, name))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def segment_distance(p, a, b):
     """Distance of points ``p (N,2)`` to segment ``a-b``."""
     ab = b - a
@@ -46,8 +38,8 @@ def test_infer_cli_draws_skeleton_and_writes_coco_json(trained, model, tmp_path)
     from clamp_hand.visualization.skeleton import line_widths
     img_path = osp.join(require_hand_samples(), 'onehand10k', '9.jpg')
     out = tmp_path / 'out'
-    run_tool(['tools/infer.py', trained[1], img_path, '--out-dir', str(out), '--kpt-thr', '0',
-              '--show-prompt-maps'])
+    load_tool('tools/infer.py').main([trained[1], img_path, '--out-dir', str(out), '--kpt-thr',
+                                      '0', '--show-prompt-maps'])  # its main, in this process
     orig = cv2.imread(img_path)
     drawn = cv2.imread(str(out / '9.png'))
     assert drawn is not None and drawn.shape == orig.shape
