@@ -7,7 +7,7 @@ import os.path as osp
 
 import torch
 
-from conftest import HAND_SAMPLES, require_hand_samples, run_tool
+from conftest import HAND_SAMPLES, load_tool, require_hand_samples, run_tool
 from reliability_utils import DIST_CHECK_CFG
 
 NUM_HANDS = 5
@@ -36,7 +36,7 @@ def parse_table(stdout):
     return dict(zip(head, [float(v) for v in lines[-1].split('|')]))
 
 
-def test_two_processes_on_an_odd_dataset_match_one_process(tmp_path):
+def test_two_processes_on_an_odd_dataset_match_one_process(tmp_path, capsys):
     require_hand_samples()
     src = json.load(open(osp.join(HAND_SAMPLES, 'freihand', 'test_freihand.json')))
     anns = src['annotations'][:NUM_HANDS]
@@ -59,13 +59,15 @@ def test_two_processes_on_an_odd_dataset_match_one_process(tmp_path):
     ckpt = str(tmp_path / 'tiny.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
 
-    one = run_tool(['tools/test.py', str(cfg), ckpt, '--work-dir', str(tmp_path / 'one'),
-                    '--out', str(tmp_path / 'one.json')])
+    # one process: tools/test.py's main in this one
+    load_tool('tools/test.py').main([str(cfg), ckpt, '--work-dir', str(tmp_path / 'one'),
+                                     '--out', str(tmp_path / 'one.json')])
+    one = capsys.readouterr().out
     two = run_tool(['bash', 'tools/dist_test.sh', str(cfg), ckpt, '2',
                     '--work-dir', str(tmp_path / 'two'), '--out', str(tmp_path / 'two.json')],
                    env=dict(PORT='29633'))
     assert 'Distributed training: True' in two.stdout
-    m1, m2 = parse_table(one.stdout), parse_table(two.stdout)
+    m1, m2 = parse_table(one), parse_table(two.stdout)
     assert m1 == m2, (m1, m2)
     print('metrics (1 and 2 processes):', m1)
     assert m1['EPE'] > 0  # a real comparison: the predictions are not perfect

@@ -21,7 +21,7 @@ import pytest
 
 from _helpers_dist_runs import DIST_CHECK_CFG, assert_same_weights, dist_train_run  # noqa: F401
 from _helpers_slurm import slurm_cluster  # noqa: F401
-from conftest import HAND_SAMPLES, ROOT, require_hand_samples, run_tool
+from conftest import HAND_SAMPLES, ROOT, load_tool, require_hand_samples
 
 # 2 CPU tasks on one node, one core each (CI machines have 2 cores)
 TASKS = dict(GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1', OMP_NUM_THREADS='1')
@@ -94,16 +94,18 @@ def test_slurm_train_matches_dist_train(slurm_train, dist_train_run):  # noqa: F
 
 
 def test_slurm_test_gives_the_single_process_metrics(slurm_train, slurm_cluster,  # noqa: F811
-                                                      tmp_path):
+                                                      tmp_path, capsys):
     cfg = tmp_path / 'test_12_hands.py'
     cfg.write_text(TEST_CFG.format(base=DIST_CHECK_CFG, root=HAND_SAMPLES + '/'))
     ckpt = str(slurm_train[0] / 'iter_4.pth')
-    one = run_tool(['tools/test.py', str(cfg), ckpt, '--work-dir', str(tmp_path / 'one')])
+    # a single process: tools/test.py's main in this one
+    load_tool('tools/test.py').main([str(cfg), ckpt, '--work-dir', str(tmp_path / 'one')])
+    one = capsys.readouterr().out
     two = slurm_run(slurm_cluster, ['bash', 'tools/slurm_test.sh', slurm_cluster.partition,
                                     'clamp-test', str(cfg), ckpt,
                                     '--work-dir', str(tmp_path / 'two')], env=TASKS)
     assert 'Distributed training: True' in two.stdout
-    m1, m2 = parse_table(one.stdout), parse_table(two.stdout)
+    m1, m2 = parse_table(one), parse_table(two.stdout)
     print('metrics (tools/test.py, slurm_test.sh):', m1, m2)
     assert m1.keys() == m2.keys() and {'AP', 'PCK@0.2', 'EPE'} <= m1.keys()
     for k in m1:
