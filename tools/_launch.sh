@@ -13,9 +13,11 @@ take_gpu_ids() {
 
 launch() {
   local script=$1 gpus=$2; shift 2
-  # Without CUDA each process runs on the CPU with gloo; give each an equal share of cores.
-  if ! "$PY" -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / gpus > 0 ? $(nproc) / gpus : 1 ))}
+  # Without CUDA each process runs on the CPU with gloo; give each an equal share of cores
+  # (asking torch about CUDA costs a second of imports: only when OMP_NUM_THREADS is unset).
+  if [ -z "${OMP_NUM_THREADS:-}" ] &&
+     ! "$PY" -c 'import torch,sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    export OMP_NUM_THREADS=$(( $(nproc) / gpus > 0 ? $(nproc) / gpus : 1 ))
   fi
   PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec "$PY" -m torch.distributed.run \
     --nnodes="${NNODES:-1}" --node_rank="${NODE_RANK:-0}" \
