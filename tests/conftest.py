@@ -124,18 +124,43 @@ def _worker_group(nodeid: str) -> str:
     return SAME_WORKER.get(path, path)
 
 
-# Seconds each worker group takes in the two-worker suite on the 2-core machine (the sum of
-# its tests' setup, call and teardown from `--durations=0`, rounded), for the scheduler below to
-# hand out the longest first. Groups not listed count 0.5 s per test. Only the order depends on
-# these figures: a stale one costs balance, never a test.
+# Seconds each worker group takes (its files run alone in one process on the 2-core machine:
+# `pytest FILES --durations=0`, setup + call + teardown of its tests, rounded; in the two-worker
+# suite each takes 1.5-2x as long), for the scheduler below to hand out the longest first.
+# Groups not listed count 0.2 s a test. Only the order depends on these figures: a stale one
+# costs balance, never a test.
 GROUP_SECONDS = {
-    'tests/test_distributed.py': 0,  # + test_slurm.py
-    'tests/test_inference.py': 0,  # + test_train_real_hands.py
+    'tests/test_inference.py': 84,  # + test_train_real_hands.py (trained_hand_samples)
+    'tests/test_distributed.py': 72,  # + test_slurm.py (the distributed runs, the Slurm jobs)
+    'tests/test_quickstart.py': 42,
+    'tests/test_hand_benchmarks.py': 29,
+    'tests/test_checkpoint_safety.py': 27,
+    'tests/test_reliability_resume.py': 25,
+    'tests/test_gpu_report.py': 24,
+    'tests/test_hand_datasets_train.py': 21,
+    'tests/test_reliability_bad_input.py': 21,
+    'tests/test_seed_checkpoint_conversion.py': 17,
+    'tests/test_model.py': 16,
+    'tests/test_reliability_dist_eval.py': 14,
+    'tests/test_onnx_export.py': 14,
+    'tests/test_tracking.py': 13,
+    'tests/test_benchmark.py': 11,
+    'tests/test_preflight.py': 10,
+    'tests/test_seed_configs_metric.py': 9,
+    'tests/test_synthetic_hands.py': 8,
+    'tests/test_runner_options.py': 8,
+    'tests/test_imports.py': 8,
+    'tests/test_keypoint_order.py': 7,
+    'tests/test_docs.py': 7,
+    'tests/test_reliability_checkpoint.py': 6,
+    'tests/test_reliability_bad_config.py': 6,
+    'tests/test_clip_weights.py': 5,
+    'tests/test_config_and_browse_tools.py': 5,
 }
 
 
 def _group_seconds(group: str, num_tests: int) -> float:
-    return GROUP_SECONDS.get(group, 0.5 * num_tests)
+    return GROUP_SECONDS.get(group, 0.2 * num_tests)
 
 
 @pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest without xdist must not fail on it
