@@ -126,7 +126,7 @@ def _worker_group(nodeid: str) -> str:
 
 # Seconds each worker group takes (its files run alone in one process on the 2-core machine:
 # `pytest FILES --durations=0`, setup + call + teardown of its tests, rounded; in the two-worker
-# suite each takes 1.5-2x as long), for the scheduler below to hand out the longest first.
+# suite each takes 1.1-1.6x as long), for the scheduler below to hand out the longest first.
 # Groups not listed count 0.2 s a test. Only the order depends on these figures: a stale one
 # costs balance, never a test.
 GROUP_SECONDS = {
