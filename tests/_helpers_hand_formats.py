@@ -195,8 +195,6 @@ def _data(dataset):
 train_dataloader = dict(**loader, dataset=_data(_base_.train_dataloader.dataset))
 val_dataloader = dict(**loader, dataset=_data(_base_.val_dataloader.dataset))
 test_dataloader = val_dataloader
-# in-process runs: mmengine keeps one Visualizer per name, with the first run's log directory
-visualizer = dict(name={'visualizer_' + str(abs(hash(str(tmp_path))))!r})
 """)
     return str(path)
 

@@ -76,8 +76,6 @@ train_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
 val_dataloader = dict(batch_size=4, num_workers=0, persistent_workers=False,
                       pin_memory=False, dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-# in-process runs: mmengine keeps one Visualizer per name, with the first run's log directory
-visualizer = dict(name={'visualizer_' + str(abs(hash(str(tmp_path))))!r})
 {extra}
 """)
     return str(path)

@@ -135,17 +135,14 @@ def test_resume_with_a_longer_schedule_says_so_and_rebuilds_it_on_request(tmp_pa
     cfg = write_epoch_config(tmp_path / 'cfg.py', epochs=2, keep=2)  # 3 iterations per epoch
     work = tmp_path / 'work'
 
-    def own(options, n):  # a Visualizer of its own per run (scalars to this run's work dir)
-        return dict(options, **{'visualizer.name': f'resume_{tmp_path.name}_{n}'})
-
-    train(cfg, work_dir=str(work), cfg_options=own({}, 0))
+    train(cfg, work_dir=str(work), cfg_options={})
     longer = {'train_cfg.max_epochs': 4, 'param_scheduler.1.end': 4}
     with pytest.raises(ValueError, match=r'resuming .*epoch_2.pth \(epoch 2, iteration 6\): the '
                        r'schedule of this config differs .*max_epochs=2 -> max_epochs=4.*'
                        r'param_scheduler\[1\]\.end: 6 -> 12.*resume_schedule=config'):
-        train(cfg, work_dir=str(work), resume='auto', cfg_options=own(longer, 1))
+        train(cfg, work_dir=str(work), resume='auto', cfg_options=longer)
     train(cfg, work_dir=str(work), resume='auto',
-          cfg_options=own(dict(longer, resume_schedule='config'), 2))
+          cfg_options=dict(longer, resume_schedule='config'))
     logged = _lrs(work)
     fresh = fresh_schedule_lrs(cfg, longer, 3)
     assert len(logged) == len(fresh) == 12

@@ -109,8 +109,6 @@ train_cfg = dict(max_epochs=1, val_interval=1)
 param_scheduler = []
 # no checkpoint: this test reads none
 default_hooks = dict(logger=dict(interval=1), checkpoint=None)
-# in-process runs: mmengine keeps one Visualizer per name, give each run its own
-visualizer = dict(name={'seed_alias_' + tmp_path.name!r})
 """)
     return str(path)
 

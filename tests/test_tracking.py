@@ -187,3 +187,22 @@ def test_vis_backend_option_errors_and_local_backend_kept(monkeypatch):
                         lambda name, *a: None if name == 'wandb' else real(name, *a))
     with pytest.raises(ImportError, match='needs wandb: pip install -r requirements/tracking'):
         add_vis_backends(cfg, ['wandb'])
+
+
+def test_a_second_run_in_one_process_gets_a_visualizer_of_its_own():
+    """mmengine keeps one Visualizer per name; a taken name gets a suffix so that the run's
+    scalars go to its own work dir (tests/test_hand_datasets_train.py trains three times in
+    one process and reads each run's own scalars.json)."""
+    from mmengine.config import Config
+    from mmengine.visualization import Visualizer
+
+    from clamp_hand.engine import give_visualizer_own_name
+    taken = f'taken_{os.getpid()}'
+    Visualizer.get_instance(taken)
+    cfg = Config(dict(visualizer=dict(type='Visualizer', name=taken)))
+    assert give_visualizer_own_name(cfg) == f'{taken}_2'
+    Visualizer.get_instance(f'{taken}_2')
+    assert give_visualizer_own_name(Config(dict(visualizer=dict(name=taken)))) == f'{taken}_3'
+    free = Config(dict(visualizer=dict(type='Visualizer', name=f'free_{os.getpid()}')))
+    assert give_visualizer_own_name(free) == f'free_{os.getpid()}'
+    assert give_visualizer_own_name(Config(dict(visualizer=dict(type='Visualizer')))) is None

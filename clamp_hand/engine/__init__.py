@@ -7,10 +7,11 @@ from .nonfinite_hook import NonFiniteLossHook
 from .optim_constructor import CLAMPOptimWrapperConstructor
 from .original_checkpoint_hook import OriginalCheckpointHook
 from .resume_schedule_hook import ResumeScheduleHook
-from .tracking import MLflowFileVisBackend, WandbStepVisBackend, add_vis_backends
+from .tracking import (MLflowFileVisBackend, WandbStepVisBackend, add_vis_backends,
+                       give_visualizer_own_name)
 
 __all__ = ['AutocastOptimWrapper', 'amp_optim_wrapper_cfg', 'fit_dataloaders_to_machine',
            'CLAMPOptimWrapperConstructor', 'AtomicCheckpointHook', 'CheckpointAsDataRunner',
            'KeypointLayoutCheckHook', 'NonFiniteLossHook', 'OriginalCheckpointHook',
            'MLflowFileVisBackend', 'WandbStepVisBackend', 'ResumeScheduleHook',
-           'add_vis_backends']
+           'add_vis_backends', 'give_visualizer_own_name']

@@ -85,6 +85,32 @@ def add_vis_backends(cfg, names: Sequence[str], experiment: Optional[str] = None
     cfg.visualizer = visualizer
 
 
+def give_visualizer_own_name(cfg) -> Optional[str]:
+    """Make ``cfg.visualizer.name`` one that no Visualizer of this process holds yet.
+
+    mmengine keeps one Visualizer per name (``ManagerMixin``) and hands an existing one to a
+    later Runner asking for that name, with the first run's ``save_dir``: a second training in
+    the same Python process (a notebook, a sweep, a test) would write its ``scalars.json`` and
+    config into the first run's ``vis_data`` and none into its own. A taken name (mmpose's
+    default runtime names it ``'visualizer'``) gets a suffix ``_2``, ``_3``, ...; a free name,
+    or no name (mmengine then uses the run's timestamped experiment name), stays. Returns the
+    name set, ``None`` when there is no visualizer config.
+    """
+    from mmengine.visualization import Visualizer
+
+    from clamp_hand.registry import VISUALIZERS
+    visualizer = cfg.get('visualizer')
+    if not visualizer or not visualizer.get('name'):
+        return None
+    vis_cls = VISUALIZERS.get(visualizer.get('type', 'Visualizer')) or Visualizer
+    base, n, name = visualizer['name'], 1, visualizer['name']
+    while vis_cls.check_instance_created(name) or Visualizer.check_instance_created(name):
+        n += 1
+        name = f'{base}_{n}'
+    visualizer['name'] = name
+    return name
+
+
 def _wandb_host() -> str:
     return urlparse(os.environ.get('WANDB_BASE_URL', 'https://api.wandb.ai')).hostname
 
