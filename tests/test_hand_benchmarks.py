@@ -290,12 +290,29 @@ def test_mix_parts_read_the_files_of_their_benchmark_configs():
             for part in cfg[f'{split}_dataloader'].dataset.datasets:
                 name = part.metainfo.dataset_name
                 ref = own[name][f'{split}_dataloader'].dataset
-                if mix == HAND5 and split == 'test':  # Hand5 is tested on the validation sets
-                    ref = own[name].val_dataloader.dataset
+                if mix == HAND5 and split == 'val':  # as mmpose's: validated on the test splits
+                    ref = own[name].test_dataloader.dataset
                 assert _files(part) == _files(ref), (mix, split, name)
                 assert part.test_mode == (split != 'train'), (mix, split, name)
                 seen.add(name)
     assert len(seen) == 7, seen
+    # the evaluation files of mmpose's RTMPose Hand5 config (rtmpose-m_8xb256-210e_hand5-256x256)
+    for split in ('val', 'test'):
+        files = [osp.basename(p.ann_file) for p in Config.fromfile(HAND5)[
+            f'{split}_dataloader'].dataset.datasets]
+        assert files[1:] == ['onehand10k_test.json', 'freihand_test.json', 'rhd_test.json',
+                             'halpe_val_v1.json'], (split, files)
+        assert files[0].startswith('coco_wholebody_val_v1.0'), (split, files)
+
+
+def test_a_benchmark_read_in_another_keypoint_order_fails_naming_the_layout():
+    from clamp_hand.datasets.benchmarks import dataloader_datasets
+    from clamp_hand.datasets.hand_layouts import dataset_layout
+    loaders = dataloader_datasets('onehand10k', dataset_layout('hand21_wrist_first'))  # same names
+    assert loaders[0]['dataset']['ann_file'].endswith('onehand10k_train.json')
+    with pytest.raises(ValueError, match=r"benchmark 'rhd2d' .*differs at index 1.*"
+                                         r"dataset_layout\('rhd2d'\)"):
+        dataloader_datasets('rhd2d', dataset_layout('freihand'))
 
 
 def test_unknown_benchmark_or_mix_is_named_with_its_table():

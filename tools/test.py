@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from mmengine.dist import is_main_process  # noqa: E402
 
 from clamp_hand.apis.runner import DictAction, format_metrics, test  # noqa: E402
+from clamp_hand.apis.preflight import MissingDataError, PreflightError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -45,4 +46,7 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (MissingDataError, PreflightError) as err:  # bad input: the message, no traceback
+        sys.exit(f'error: {type(err).__name__}: {err}')

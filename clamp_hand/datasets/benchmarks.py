@@ -122,7 +122,29 @@ def dataloader_datasets(name: str, metainfo: dict) -> Tuple[dict, dict, dict]:
     """``(train_dataloader, val_dataloader, test_dataloader)`` settings of a benchmark config:
     each ``dict(dataset=...)`` with that split's :func:`dataset_config` (with ``metainfo``), to
     be merged into the loaders of a base that sets batch size, sampler and pipeline
-    (``configs/_base_/pipelines/topdown_heatmap_256x256.py``)."""
+    (``configs/_base_/pipelines/topdown_heatmap_256x256.py``).
+
+    Raises:
+        ValueError: ``metainfo``'s keypoint names (in order) are not those of the benchmark's
+            layout (``hand_layouts.DATASET_NAMES[name]``): its annotations would be read in
+            another keypoint order, silently. The message names both orders' first difference.
+    """
+    from clamp_hand.datasets.hand_layouts import DATASET_NAMES
+    benchmark(name)  # unknown names fail here, naming the table
+    info = metainfo.get('keypoint_info') or {}
+    given = [info[i]['name'] for i in sorted(info)]
+    expected = DATASET_NAMES[name]() if name in DATASET_NAMES else None
+    if expected is not None and given != expected:
+        first = next((i for i, (a, b) in enumerate(zip(given, expected)) if a != b),
+                     min(len(given), len(expected)))
+        raise ValueError(
+            f'benchmark {name!r} annotates {len(expected)} keypoints in the order of '
+            f'clamp_hand.datasets.hand_layouts.DATASET_NAMES[{name!r}], but the metainfo given '
+            f'({metainfo.get("dataset_name")!r}, {len(given)} keypoints) differs at index '
+            f'{first}: {given[first] if first < len(given) else None!r} vs '
+            f'{expected[first] if first < len(expected) else None!r}. Put the layout of '
+            f'{name!r} in the base\'s _base_ (a configs/_base_/datasets/ file with '
+            f'dataset_layout({name!r})).')
     return tuple(dict(dataset=dataset_config(name, split, metainfo)) for split in SPLITS)
 
 

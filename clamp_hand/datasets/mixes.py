@@ -18,16 +18,19 @@ from clamp_hand.registry import METRICS
 
 class Mix(NamedTuple):
     """parts: benchmark names (keys of ``benchmarks.BENCHMARKS``, also their layout names).
-    test_split: the parts' split the mix is tested on ('val' where it is reported on the
-    validation sets, as mmpose's Hand5 configs do)."""
+    val_split / test_split: the parts' split the mix is validated / tested on (mmpose's Hand5
+    configs validate and test on each part's test split, where COCO-WholeBody-Hand and Halpe
+    read their val files: ``benchmarks.BENCHMARKS``)."""
     parts: Tuple[str, ...]
+    val_split: str = 'val'
     test_split: str = 'test'
 
 
 MIXES: Dict[str, Mix] = {
     # mmpose's RTMPose "Hand5" (configs/hand_2d_keypoint/rtmpose/hand5/ of mmpose 1.x)
+    # (val = test: COCO-WholeBody val, OneHand10K test, FreiHAND test, RHD test, Halpe val)
     'hand5': Mix(('coco_wholebody_hand', 'onehand10k', 'freihand', 'rhd2d', 'halpe_hand'),
-                 test_split='val'),
+                 val_split='test'),
     # both hands per instance, 42 keypoints
     'assemblyhands_interhand2d': Mix(('assemblyhands_twohands', 'interhand2d_twohands')),
 }
@@ -51,7 +54,7 @@ def mix_dataset(name: str, split: str, target_info: dict) -> dict:
     if name not in MIXES:
         raise KeyError(f'no mix named {name!r} in {__name__}.MIXES (known: {", ".join(MIXES)})')
     mix = MIXES[name]
-    part_split = mix.test_split if split == 'test' else split
+    part_split = {'val': mix.val_split, 'test': mix.test_split}.get(split, split)
     return dict(type='CombinedDataset', metainfo=dict(target_info, dataset_name=name),
                 datasets=[benchmark_part(p, part_split, target_info) for p in mix.parts])
 
