@@ -19,7 +19,8 @@ def text_free_model(clamp: Mapping) -> dict:
 
     - :data:`IMAGE_SIDE` entries as they are (``pretrained``: a full CLIP file fills the
       backbone; its text tower is skipped);
-    - ``feature_index`` = ``clamp.score_concat_index``: the backbone block CLAMP's head reads;
+    - ``feature_index`` = ``clamp.score_concat_index``: the index into
+      ``backbone.out_indices`` of the feature map CLAMP's head reads (3 -> block 11 in ViT-B/16);
     - ``head`` = CLAMP's head with ``out_channels`` = the number of prompts (CLAMP's default;
       kept where the head sets it), fed that block alone instead of the block concatenated with
       the K score maps.

@@ -69,6 +69,7 @@ def main(argv=None):
     table = keypoint_table(cfg)
     print(f'# Config: {args.config}\n{text}\n{table}')
     if args.save:  # what cfg.dump writes for a .py file, without formatting it again
+        os.makedirs(os.path.dirname(os.path.abspath(args.save)), exist_ok=True)
         with open(args.save, 'w') as f:
             f.write(text)
         print(f'# written to {args.save}')
