@@ -32,13 +32,38 @@ def require_hand_samples():
     return HAND_SAMPLES
 
 
-def tool_env(env=None, omp_threads='2'):
-    """The environment a tool runs in: this interpreter first on PATH (and as $PYTHON for the
-    shell tools), ``OMP_NUM_THREADS`` unless set, then ``env``."""
-    full_env = dict(os.environ)
+# The 12 real hands as one in-order evaluation loader of 64 px crops, as the text of a config
+# template (``.format(root=...)``-ed with the rest of it: hence the doubled braces); the config
+# inherits a tiny config that has ``dataset_info``. ``{loader}``: the loader's key.
+_HAND_SAMPLES_EVAL_64 = '''
+_eval_64 = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
+            dict(type='TopdownAffine', input_size=(64, 64)), dict(type='PackPoseInputs')]
+{loader} = dict(
+    _delete_=True, batch_size=12, num_workers=0, persistent_workers=False, drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(type='ConcatDataset', datasets=[
+        dict(type='HandKeypointDataset', data_root={root!r}, metainfo={{{{_base_.dataset_info}}}},
+             ann_file=f'{{name}}/test_{{name}}.json', data_prefix=dict(img=f'{{name}}/'),
+             test_mode=True, eval_from_ann_file=False, pipeline=_eval_64)
+        for name in ('onehand10k', 'freihand')]))
+'''
+
+
+def hand_samples_eval_cfg(loader):
+    """Config-template text setting ``loader`` ('val_dataloader', 'test_dataloader') to the 12
+    real hands (``{root}`` still to format, with the template it joins)."""
+    return _HAND_SAMPLES_EVAL_64.replace('{loader}', loader)
+
+
+def tool_env(env=None, omp_threads='2', base_env=None):
+    """The environment a tool runs in: ``base_env`` (default: this process's), this interpreter
+    first on PATH (and as $PYTHON for the shell tools), ``OMP_NUM_THREADS`` unless set (not at
+    all when ``omp_threads`` is None), then ``env``."""
+    full_env = dict(os.environ if base_env is None else base_env)
     full_env['PATH'] = osp.dirname(sys.executable) + os.pathsep + full_env.get('PATH', '')
     full_env['PYTHON'] = sys.executable
-    full_env.setdefault('OMP_NUM_THREADS', omp_threads)
+    if omp_threads is not None:
+        full_env.setdefault('OMP_NUM_THREADS', omp_threads)
     full_env.update(env or {})
     return full_env
 
@@ -48,11 +73,12 @@ def tool_args(args):
     return [sys.executable] + list(args) if str(args[0]).endswith('.py') else list(args)
 
 
-def run_tool(args, timeout=900, env=None, check=True, cwd=ROOT):
+def run_tool(args, timeout=900, env=None, check=True, cwd=ROOT, **env_options):
     """Run a command from the repo root (or ``cwd``) with this interpreter first on PATH;
-    returns the CompletedProcess (stdout and stderr merged)."""
+    returns the CompletedProcess (stdout and stderr merged). ``env_options``: ``base_env``,
+    ``omp_threads`` of :func:`tool_env`."""
     args = tool_args(args)
-    proc = subprocess.run(args, cwd=cwd, env=tool_env(env), stdout=subprocess.PIPE,
+    proc = subprocess.run(args, cwd=cwd, env=tool_env(env, **env_options), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(map(str, args))} failed ({proc.returncode}):\n'

@@ -6,7 +6,7 @@ import os.path as osp
 
 import torch
 
-from conftest import ROOT, start_tool  # noqa: F401  (start_tool re-exported)
+from conftest import ROOT, hand_samples_eval_cfg, start_tool  # noqa: F401  (start_tool re-exported)
 
 TESTS = osp.dirname(osp.abspath(__file__))
 DIST_CHECK_CFG = osp.join(ROOT, 'configs', 'hand_samples',
@@ -34,22 +34,7 @@ default_hooks = dict(logger=dict(interval=1),
 log_processor = dict(by_epoch=True)
 '''
 
-VAL_CFG = '''
-_val_pipeline = [
-    dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1.25),
-    dict(type='TopdownAffine', input_size=(64, 64)),
-    dict(type='PackPoseInputs'),
-]
-val_dataloader = dict(_delete_=True,
-    batch_size=12, num_workers=0, persistent_workers=False, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(type='ConcatDataset', datasets=[
-        dict(type='HandKeypointDataset', data_root={root!r}, metainfo={{{{_base_.dataset_info}}}},
-             ann_file=f'{{name}}/test_{{name}}.json', data_prefix=dict(img=f'{{name}}/'),
-             pipeline=_val_pipeline, test_mode=True, eval_from_ann_file=False)
-        for name in ('onehand10k', 'freihand')]))
-val_cfg = dict(_delete_=True, type='ValLoop')
+VAL_CFG = hand_samples_eval_cfg('val_dataloader') + '''val_cfg = dict(_delete_=True, type='ValLoop')
 val_evaluator = [dict(type='CocoMetric', nms_mode='none'), dict(type='EPE')]
 '''
 

@@ -10,35 +10,22 @@ for the session (_helpers_slurm.py; CPUs only, so the tasks fall back to gloo).
   the same weights.
 """
 import glob
-import os
-import os.path as osp
 import re
-import subprocess
-import sys
 import time
 
 import pytest
 
 from _helpers_dist_runs import DIST_CHECK_CFG, assert_same_weights, dist_train_run  # noqa: F401
 from _helpers_slurm import slurm_cluster  # noqa: F401
-from conftest import HAND_SAMPLES, ROOT, load_tool, require_hand_samples
+from conftest import (HAND_SAMPLES, hand_samples_eval_cfg, load_tool, require_hand_samples,
+                      run_tool)
 
 # 2 CPU tasks on one node, one core each (CI machines have 2 cores)
 TASKS = dict(GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1', OMP_NUM_THREADS='1')
 
 TEST_CFG = '''
 _base_ = [{base!r}]
-_pipeline = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-             dict(type='TopdownAffine', input_size=(64, 64)), dict(type='PackPoseInputs')]
-test_dataloader = dict(
-    _delete_=True, batch_size=12, num_workers=0, persistent_workers=False, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(type='ConcatDataset', datasets=[
-        dict(type='HandKeypointDataset', data_root={root!r}, metainfo={{{{_base_.dataset_info}}}},
-             ann_file=f'{{name}}/test_{{name}}.json', data_prefix=dict(img=f'{{name}}/'),
-             test_mode=True, eval_from_ann_file=False, pipeline=_pipeline)
-        for name in ('onehand10k', 'freihand')]))
-test_cfg = dict(_delete_=True, type='TestLoop')
+''' + hand_samples_eval_cfg('test_dataloader') + '''test_cfg = dict(_delete_=True, type='TestLoop')
 test_evaluator = [dict(type='CocoMetric', nms_mode='none'),
                   dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
                   dict(type='AUC', norm_factor=30), dict(type='EPE')]
@@ -46,15 +33,10 @@ test_evaluator = [dict(type='CocoMetric', nms_mode='none'),
 
 
 def slurm_run(cluster, args, env=None, timeout=900, check=True):
-    """Run a command against ``cluster`` from the repo root (this interpreter's tools)."""
-    full = dict(cluster.env, PYTHON=sys.executable, **(env or {}))
-    full['PATH'] = osp.dirname(sys.executable) + os.pathsep + full['PATH']
-    proc = subprocess.run(args, cwd=ROOT, env=full, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{" ".join(map(str, args))} failed ({proc.returncode}):\n'
-                             f'{proc.stdout[-6000:]}')
-    return proc
+    """Run a command against ``cluster`` from the repo root (this interpreter's tools), in the
+    cluster's environment, OMP_NUM_THREADS as the caller sets it."""
+    return run_tool(args, timeout=timeout, env=env, check=check, base_env=cluster.env,
+                    omp_threads=None)
 
 
 def parse_table(stdout):

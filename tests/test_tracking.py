@@ -15,7 +15,7 @@ import zlib
 import pytest
 
 from _helpers_dist_runs import DIST_CHECK_CFG
-from conftest import HAND_SAMPLES, ROOT, require_hand_samples
+from conftest import HAND_SAMPLES, ROOT, hand_samples_eval_cfg, require_hand_samples
 
 
 CFG = '''
@@ -24,20 +24,9 @@ _train = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
           dict(type='TopdownAffine', input_size=(64, 64)),
           dict(type='GenerateTarget', encoder={{{{_base_.codec}}}}),
           dict(type='PackPoseInputs', pack_transformed=True)]
-_val = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.25),
-        dict(type='TopdownAffine', input_size=(64, 64)), dict(type='PackPoseInputs')]
 train_dataloader = dict(batch_size=6)
 train_cfg = dict(_delete_=True, type='EpochBasedTrainLoop', max_epochs=2, val_interval=1)
-val_dataloader = dict(
-    _delete_=True,
-    batch_size=12, num_workers=0, persistent_workers=False, drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(type='ConcatDataset', datasets=[
-        dict(type='HandKeypointDataset', data_root={root!r}, metainfo={{{{_base_.dataset_info}}}},
-             ann_file=f'{{name}}/test_{{name}}.json', data_prefix=dict(img=f'{{name}}/'),
-             test_mode=True, eval_from_ann_file=False, pipeline=_val)
-        for name in ('onehand10k', 'freihand')]))
-val_cfg = dict(_delete_=True, type='ValLoop')
+''' + hand_samples_eval_cfg('val_dataloader') + '''val_cfg = dict(_delete_=True, type='ValLoop')
 val_evaluator = [dict(type='CocoMetric', nms_mode='none'),
                  dict(type='PCKAccuracy', thr=0.2, norm_item='bbox'),
                  dict(type='AUC', norm_factor=30), dict(type='EPE')]
