@@ -26,6 +26,24 @@ val_pipeline = [
 """
 
 
+@pytest.fixture(scope='session', autouse=True)
+def _temp_files_under_basetemp(tmp_path_factory):
+    """Temporary files of this process and of every tool, launcher and tracker it starts
+    (tempfile, TMPDIR: wandb's media folders, torchelastic's logs, multiprocessing's sockets)
+    go under pytest's base temp folder, which tools/run_tests.sh has removed when the run
+    passes, instead of piling up in /tmp run after run."""
+    import tempfile
+    tmp = tmp_path_factory.mktemp('tmpdir', numbered=False)
+    saved = os.environ.get('TMPDIR'), tempfile.tempdir
+    os.environ['TMPDIR'] = tempfile.tempdir = str(tmp)
+    yield
+    if saved[0] is None:
+        os.environ.pop('TMPDIR', None)
+    else:
+        os.environ['TMPDIR'] = saved[0]
+    tempfile.tempdir = saved[1]
+
+
 def require_hand_samples():
     if not osp.isdir(HAND_SAMPLES):
         pytest.skip(f'real hand samples not found at {HAND_SAMPLES} (../shared/data/hand_samples)')

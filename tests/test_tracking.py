@@ -195,3 +195,34 @@ def test_a_second_run_in_one_process_gets_a_visualizer_of_its_own():
     free = Config(dict(visualizer=dict(type='Visualizer', name=f'free_{os.getpid()}')))
     assert give_visualizer_own_name(free) == f'free_{os.getpid()}'
     assert give_visualizer_own_name(Config(dict(visualizer=dict(type='Visualizer')))) is None
+
+
+def test_two_runs_of_one_config_name_in_the_same_second_keep_their_own_log_and_hub(
+        tmp_path, monkeypatch):
+    """mmengine names logger and message hub ``{config stem}_{timestamp in seconds}`` and
+    reuses an instance of a taken name: without ``give_experiment_own_name`` the second run
+    (same file name, same second: the clock is held still here) wrote its log lines into the
+    first run's log file and read the first run's runtime info."""
+    import mmengine.runner.runner as mm_runner
+    from mmengine.config import Config
+
+    from clamp_hand.apis.runner import build_runner
+    from reliability_utils import write_epoch_config
+    require_hand_samples()
+    monkeypatch.setattr(mm_runner.time, 'strftime', lambda fmt, *a: '20260101_000000')
+    runners = []
+    for name in ('a', 'b'):
+        (tmp_path / name).mkdir()
+        cfg = write_epoch_config(tmp_path / name / 'same.py', epochs=1, keep=1)
+        runners.append(build_runner(Config.fromfile(cfg), work_dir=str(tmp_path / name / 'work'),
+                                    config_path=cfg))
+        runners[-1].train()
+    first, second = runners
+    assert second.experiment_name != first.experiment_name
+    assert second.message_hub is not first.message_hub and second.logger is not first.logger
+    for name in ('a', 'b'):
+        log = tmp_path / name / 'work' / '20260101_000000' / '20260101_000000.log'
+        text = log.read_text()
+        assert text.count('Epoch(train) [1][3/3]') == 1, (name, text[-2000:])
+        assert str(tmp_path / name / 'work' / 'epoch_1.pth') in (
+            tmp_path / name / 'work' / 'last_checkpoint').read_text()

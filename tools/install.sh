@@ -29,6 +29,13 @@ pip_q() {
 }
 # Pins that need flags pip cannot express in requirements.txt live there as tagged comments.
 tagged() { sed -n "s/^# $1: *//p" requirements.txt; }
+# torch 2.14.1's wheel (a CUDA build, requirements.txt) is 5.5 GB installed; the whole .venv
+# with the test packages 6.5 GB (measured on x86_64, Python 3.11).
+source tools/_disk.sh
+if "$PY" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is not None)'; then
+  require_free_mb "$VENV" 7000 "installing the pinned requirements into $VENV" \
+    "free space there, or make $VENV a link to an empty folder on a larger disk (ln -s)"
+fi
 echo "[install] 1/4 pinned requirements -> $VENV"
 pip_q -r requirements.txt
 echo "[install] 2/4 --no-deps: $(tagged no-deps)"

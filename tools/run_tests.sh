@@ -42,12 +42,22 @@ if slurm_missing && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   rm -f "$log"
 fi
 
+# The tests' files (tmp_path, and what their tools, launchers and trackers write to the temp
+# folder) live under pytest's base temp folder, removed when the run passes (kept when a test
+# failed: tmp_path_retention_policy=failed); TMPDIR points the child processes there too
+# (tests/conftest.py). Peak use measured: see docs/development.md.
+source tools/_disk.sh
+tmp=${TMPDIR:-/tmp}
+require_free_mb "$tmp" 3000 "the test suite's temporary files in $tmp" \
+  "free space there, or set TMPDIR to a folder on a larger disk"
+PYTEST_OPTS=(-q -p no:cacheprovider --durations=15 -o tmp_path_retention_policy=failed)
+
 cores=$(nproc)
 workers=${TEST_WORKERS:-$(( cores >= 2 ? 2 : 0 ))}
 if [ "$workers" -gt 0 ] && "$PY" -c 'import xdist' 2>/dev/null; then
   # whole test files per worker, files that share a session fixture together (tests/conftest.py)
   export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( cores / workers > 0 ? cores / workers : 1 ))}
-  exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 -n "$workers" "$@"
+  exec "$PY" -m pytest tests "${PYTEST_OPTS[@]}" -n "$workers" "$@"
 fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$cores}
-exec "$PY" -m pytest tests -q -p no:cacheprovider --durations=15 "$@"
+exec "$PY" -m pytest tests "${PYTEST_OPTS[@]}" "$@"

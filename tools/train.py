@@ -9,6 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from clamp_hand.apis.runner import DictAction, train  # noqa: E402
 from clamp_hand.apis.preflight import MissingDataError, PreflightError  # noqa: E402
+from clamp_hand.engine import DiskSpaceError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -43,5 +44,5 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         main()
-    except (MissingDataError, PreflightError) as err:  # bad input: the message, no traceback
+    except (MissingDataError, PreflightError, DiskSpaceError) as err:  # the message says it all
         sys.exit(f'error: {type(err).__name__}: {err}')

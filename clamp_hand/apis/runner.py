@@ -16,7 +16,8 @@ from clamp_hand.checkpoint import check_checkpoint
 from clamp_hand.datasets.keypoint_order import restore_keypoint_order
 from clamp_hand.engine import (CheckpointAsDataRunner, amp_optim_wrapper_cfg,
                                fit_dataloaders_to_machine)
-from clamp_hand.engine.tracking import add_vis_backends, give_visualizer_own_name
+from clamp_hand.engine.tracking import (add_vis_backends, give_experiment_own_name,
+                                        give_visualizer_own_name)
 from clamp_hand.registry import register_all_modules
 
 
@@ -104,6 +105,7 @@ def build_runner(cfg: Config,
     run_name = osp.splitext(osp.basename(config_path or cfg.filename or 'run'))[0]
     add_vis_backends(cfg, vis_backends, run_name)
     give_visualizer_own_name(cfg)
+    give_experiment_own_name(cfg)
     check_registered_types(cfg, source)
     add_reliability_hooks(cfg)
     if work_dir:

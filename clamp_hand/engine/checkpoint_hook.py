@@ -11,7 +11,10 @@ and changes only the order of the file operations:
 2. point ``last_checkpoint`` at the new file (also through a temporary file);
 3. only then remove the checkpoint that fell out of ``max_keep_ckpts`` (or the previous best).
 
-It also refuses to write a checkpoint whose weights hold NaN or Inf.
+It also refuses to write a checkpoint whose weights hold NaN or Inf, checks before the first
+step that the checkpoint folder's disk holds the run's checkpoints (``disk_space``), and turns a
+failed write (a full disk) into an error naming the file, the space and the checkpoint that is
+still good, with the half-written file removed.
 """
 import os
 import os.path as osp
@@ -20,6 +23,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 
+from clamp_hand.engine.disk_space import check_checkpoint_space, remove_quietly, save_failed_error
 from clamp_hand.registry import HOOKS
 
 
@@ -69,6 +73,8 @@ class AtomicCheckpointHook(CheckpointHook):
                     os.remove(osp.join(self.out_dir, name))
                     runner.logger.warning(f'removed half-written checkpoint {name} '
                                           'left by an interrupted run')
+        if self._is_local:
+            self._checkpoint_bytes = check_checkpoint_space(self, runner)
 
     # -- every save of this hook goes through here -------------------------------------------
     def _save(self, runner, filename: str, *args, **kwargs) -> None:
@@ -84,10 +90,17 @@ class AtomicCheckpointHook(CheckpointHook):
         if not getattr(self, '_is_local', False):
             save(self.out_dir, filename, *args, **kwargs)
             return
-        save(self.out_dir, filename + '.tmp', *args, **kwargs)
-        if is_main_process():  # runner.save_checkpoint writes on the main process only
-            fsync_replace(osp.join(self.out_dir, filename + '.tmp'),
-                          osp.join(self.out_dir, filename))
+        tmp, final = (osp.join(self.out_dir, filename + s) for s in ('.tmp', ''))
+        try:
+            save(self.out_dir, filename + '.tmp', *args, **kwargs)
+            if is_main_process():  # runner.save_checkpoint writes on the main process only
+                fsync_replace(tmp, final)
+        except OSError as err:
+            remove_quietly(tmp)
+            last = osp.join(runner.work_dir, 'last_checkpoint')
+            last = open(last).read().strip() if osp.isfile(last) else None
+            raise save_failed_error(err, final, getattr(self, '_checkpoint_bytes', None),
+                                    last) from err
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         filename = self.filename_tmpl.format(step)

@@ -111,6 +111,30 @@ def give_visualizer_own_name(cfg) -> Optional[str]:
     return name
 
 
+def give_experiment_own_name(cfg) -> Optional[str]:
+    """Make the run's experiment name one that no earlier run of this process used.
+
+    mmengine names a run's logger, message hub and default scope
+    ``{experiment_name or config file stem}_{timestamp}``, the timestamp in whole seconds, and
+    hands an existing instance of a name to a later Runner asking for it: two runs of configs
+    with one file name started within the same second in one process (a sweep, a notebook,
+    the tests) would share the first run's log file and message hub (its runtime info: kept
+    checkpoints, best scores). When an earlier run of this process used the base name,
+    ``cfg.experiment_name`` becomes ``{base}-2``, ``{base}-3``, ... (``run-N`` for a config
+    without file name); the first run keeps mmengine's name. Returns the name set, or None.
+    """
+    from mmengine.logging import MMLogger
+    base = cfg.get('experiment_name') or (
+        osp.splitext(osp.basename(cfg.filename))[0] if cfg.filename else '')
+    stamp = r'\d{8}_\d{6}'
+    pattern = (re.escape(base) + r'(-\d+)?_' if base else r'(run-\d+_)?') + stamp
+    earlier = [n for n in MMLogger._instance_dict if re.fullmatch(pattern, n)]
+    if not earlier:
+        return None
+    cfg.experiment_name = f'{base or "run"}-{len(earlier) + 1}'
+    return cfg.experiment_name
+
+
 def _wandb_host() -> str:
     return urlparse(os.environ.get('WANDB_BASE_URL', 'https://api.wandb.ai')).hostname
 
