@@ -112,8 +112,8 @@ def check_checkpoint_space(hook, runner) -> int:
     """Before the first training step: return the estimated checkpoint size in bytes; raise
     :class:`DiskSpaceError` on every rank when the main process's ``hook.out_dir`` cannot hold
     one checkpoint; log a warning when it cannot hold the run's peak (:func:`peak_checkpoints`),
-    so a later save would fail. Only local ``out_dir`` paths are checked. Sizes are decided on the main process (the one that writes)
-    and broadcast, so that all ranks stop together."""
+    so a later save would fail. Only local ``out_dir`` paths are checked. Sizes are decided on
+    the main process (the one that writes) and broadcast, so that all ranks stop together."""
     facts = [None]
     if is_main_process():
         size = checkpoint_bytes(runner.model,
