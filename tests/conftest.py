@@ -230,6 +230,10 @@ def pytest_xdist_make_scheduler(config, log):
     return FileGroupScheduling(config, log)
 
 
+# Session fixtures that every worker sets up for itself, by design (cheap, per process).
+PER_WORKER_FIXTURES = ('_clamp_hand_scope', '_temp_files_under_basetemp')
+
+
 def pytest_collection_modifyitems(config, items):
     """Fail at collection when two test files share a session-scoped fixture (a trained model,
     the distributed runs, the Slurm cluster) but ``SAME_WORKER`` would send them to different
@@ -238,7 +242,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         defs = getattr(getattr(item, '_fixtureinfo', None), 'name2fixturedefs', {}) or {}
         for name, fixturedefs in defs.items():
-            if any(d.scope == 'session' and name != '_clamp_hand_scope' and
+            if any(d.scope == 'session' and name not in PER_WORKER_FIXTURES and
                    not name.startswith(('tmp_path', 'worker_id', 'testrun_uid'))
                    for d in fixturedefs):
                 users.setdefault(name, set()).add(_worker_group(item.nodeid))
