@@ -182,6 +182,7 @@ GROUP_SECONDS = {
     'tests/test_reliability_resume.py': 25,
     'tests/test_gpu_report.py': 24,
     'tests/test_hand_datasets_train.py': 21,
+    'tests/test_reliability_disk_full.py': 21,
     'tests/test_reliability_bad_input.py': 21,
     'tests/test_seed_checkpoint_conversion.py': 17,
     'tests/test_model.py': 16,
