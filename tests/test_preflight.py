@@ -151,3 +151,16 @@ def test_resume_with_a_longer_schedule_says_so_and_rebuilds_it_on_request(tmp_pa
     # ... which still decays there; the checkpoint's 2-epoch schedule had ended at eta_min
     assert fresh[6] > 10 * fresh[-1] > 10 * 1e-5
     assert logged[5] == pytest.approx(fresh_schedule_lrs(cfg, None, 3)[5], rel=1e-5)
+
+
+def test_the_metric_precheck_samples_every_part_of_a_nested_mix():
+    """The precheck runs each metric on the first samples of every part of a mix, also of a
+    mix inside a mix (a per-dataset metric of the inner parts would otherwise meet none)."""
+    from torch.utils.data import ConcatDataset
+
+    from clamp_hand.apis.preflight import _first_indices
+    a, b, c = list(range(10)), list(range(100, 103)), list(range(200, 207))
+    nested = ConcatDataset([ConcatDataset([a, b]), c])
+    picked = [nested[i] for i in _first_indices(nested, 4)]
+    assert picked == [0, 1, 2, 3, 100, 101, 102, 200, 201, 202, 203]
+    assert _first_indices(a, 4) == [0, 1, 2, 3]

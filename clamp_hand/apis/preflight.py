@@ -189,14 +189,15 @@ def _leaf_datasets(dataset) -> List[object]:
 
 
 def _first_indices(dataset, num: int) -> List[int]:
-    """The first ``num`` indices of ``dataset``; of a mix (``CombinedDataset``), the first
-    ``num`` of each part, so that every part's metrics meet their data."""
+    """The first ``num`` indices of ``dataset``; of a mix (``CombinedDataset``,
+    ``ConcatDataset``: ``.datasets`` laid end to end), the first ``num`` of each part, at any
+    depth (a mix of mixes), so that every part's metrics meet their data."""
     parts = getattr(dataset, 'datasets', None)
     if not parts:
         return list(range(min(num, len(dataset))))
     out, start = [], 0
     for part in parts:
-        out += range(start, start + min(num, len(part)))
+        out += [start + i for i in _first_indices(part, num)]
         start += len(part)
     return out
 
