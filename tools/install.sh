@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
 # Create or update the project virtual environment (.venv/) with every pinned dependency.
 # Idempotent: a second run with unchanged requirements only re-checks the stamp and exits.
+# A new environment takes ~6.5 GB (torch's CUDA wheel: 5.5 GB): with less than 7000 MiB free
+# where it goes the script stops before installing anything (CLAMP_HAND_SKIP_DISK_CHECK=1
+# skips that check). CLAMP_HAND_VENV=DIR puts the environment in DIR instead of .venv/ (the
+# other tools look for .venv/: make .venv a link to DIR).
 set -euo pipefail
 case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${CLAMP_HAND_VENV:-$ROOT/.venv}
 PYTHON=${PYTHON:-python3}
 cd "$ROOT"
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 PY="$VENV/bin/python"
 stamp="$VENV/.clamp_hand_install_stamp"
 want=$(cat requirements.txt tools/install.sh setup.py | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "[install] $VENV is up to date"; exit 0
 fi
+# torch 2.14.1's wheel (a CUDA build, requirements.txt) is 5.5 GB installed; the whole .venv
+# with the test packages 6.5 GB (measured on x86_64, Python 3.11). Checked before the venv is
+# made, so that nothing is left to remove before linking .venv to a larger disk.
+source tools/_disk.sh
+if [ ! -x "$PY" ] ||
+   "$PY" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is not None)'; then
+  require_free_mb "$VENV" 7000 "installing the pinned requirements into $VENV" \
+    "free space there, or make $VENV a link to an empty folder on a larger disk (ln -s)"
+fi
+[ -x "$PY" ] || "$PYTHON" -m venv "$VENV"
 # pip's notices about local find-links folders that do not exist on this machine are noise.
 # --no-compile: pip would byte-compile every one of the venv's ~19k .py files (torch, sympy,
 # transformers, ...), measured 8.8 of the 13.8 CPU s of installing the torch wheel alone;
@@ -29,13 +42,6 @@ pip_q() {
 }
 # Pins that need flags pip cannot express in requirements.txt live there as tagged comments.
 tagged() { sed -n "s/^# $1: *//p" requirements.txt; }
-# torch 2.14.1's wheel (a CUDA build, requirements.txt) is 5.5 GB installed; the whole .venv
-# with the test packages 6.5 GB (measured on x86_64, Python 3.11).
-source tools/_disk.sh
-if "$PY" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is not None)'; then
-  require_free_mb "$VENV" 7000 "installing the pinned requirements into $VENV" \
-    "free space there, or make $VENV a link to an empty folder on a larger disk (ln -s)"
-fi
 echo "[install] 1/4 pinned requirements -> $VENV"
 pip_q -r requirements.txt
 echo "[install] 2/4 --no-deps: $(tagged no-deps)"

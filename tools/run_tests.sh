@@ -6,6 +6,8 @@
 # and, when run as root on Debian/Ubuntu, Slurm and munge (apt, for tests/test_slurm.py).
 # The suite runs in TEST_WORKERS pytest processes (default: 2 when the machine has >= 2 cores,
 # each with its share of the cores as OMP_NUM_THREADS; TEST_WORKERS=0 runs in this process).
+# Disk: the suite's temporary files (3000 MiB at most, under TMPDIR) are checked for before it
+# starts, and removed when it passes (CLAMP_HAND_SKIP_DISK_CHECK=1 skips the check).
 set -euo pipefail
 case "${1:-}" in -h|--help) sed -n '2,/^set -e/{/^set -e/d;s/^# \{0,1\}//;p}' "$0"; exit 0;; esac  # the header above
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -18,12 +18,15 @@ still good, with the half-written file removed.
 """
 import os
 import os.path as osp
+from typing import Optional
+
 import torch
 from mmengine.dist import is_main_process
+from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 
-from clamp_hand.engine.disk_space import check_checkpoint_space, remove_quietly, save_failed_error
+from clamp_hand.engine.disk_space import check_checkpoint_space, remove_quietly, write_failed_error
 from clamp_hand.registry import HOOKS
 
 
@@ -58,23 +61,40 @@ def nonfinite_weights(model: torch.nn.Module) -> list:
             if torch.is_floating_point(t) and not torch.isfinite(t).all()]
 
 
+def _read_last_checkpoint(work_dir: str) -> Optional[str]:
+    """What ``work_dir/last_checkpoint`` names, or None."""
+    path = osp.join(work_dir, 'last_checkpoint')
+    try:
+        with open(path) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
-    """``CheckpointHook`` with atomic writes, delete-after-write retention and a NaN guard.
-    Takes the same arguments as mmengine's ``CheckpointHook``; local ``out_dir`` only for the
-    atomic part (remote back ends are written as mmengine does)."""
+    """``CheckpointHook`` with atomic writes, delete-after-write retention, a NaN guard and a
+    free-space check before the first step. Takes the same arguments as mmengine's
+    ``CheckpointHook``, and ``check_free_space`` (default True; see ``disk_space``); a local
+    ``out_dir`` only for the atomic part and the check (other back ends, e.g. ``s3://`` or a
+    petrel ``path_mapping`` in ``backend_args``, are written as mmengine does)."""
+
+    def __init__(self, *args, check_free_space: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check_free_space = check_free_space
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
-        self._is_local = '://' not in str(self.out_dir)
+        self._is_local = isinstance(self.file_backend, LocalBackend)
         if self._is_local and is_main_process():
             for name in sorted(os.listdir(self.out_dir)) if osp.isdir(self.out_dir) else []:
                 if name.endswith('.pth.tmp'):  # left by a run killed while saving
                     os.remove(osp.join(self.out_dir, name))
                     runner.logger.warning(f'removed half-written checkpoint {name} '
                                           'left by an interrupted run')
-        if self._is_local:
-            self._checkpoint_bytes = check_checkpoint_space(self, runner)
+        if self._is_local and self.check_free_space:
+            self.space_check = check_checkpoint_space(self, runner)
+            self._checkpoint_bytes = self.space_check['full']
 
     # -- every save of this hook goes through here -------------------------------------------
     def _save(self, runner, filename: str, *args, **kwargs) -> None:
@@ -91,16 +111,24 @@ class AtomicCheckpointHook(CheckpointHook):
             save(self.out_dir, filename, *args, **kwargs)
             return
         tmp, final = (osp.join(self.out_dir, filename + s) for s in ('.tmp', ''))
+        rewrite = osp.isfile(final)  # mmengine re-saves a step's checkpoint after a new best
         try:
             save(self.out_dir, filename + '.tmp', *args, **kwargs)
             if is_main_process():  # runner.save_checkpoint writes on the main process only
                 fsync_replace(tmp, final)
         except OSError as err:
             remove_quietly(tmp)
-            last = osp.join(runner.work_dir, 'last_checkpoint')
-            last = open(last).read().strip() if osp.isfile(last) else None
-            raise save_failed_error(err, final, getattr(self, '_checkpoint_bytes', None),
-                                    last) from err
+            last = _read_last_checkpoint(runner.work_dir)
+            if rewrite:
+                what = (f'checkpoint {final} could not be rewritten (to record the new best '
+                        'score)')
+                intact = f'the earlier {osp.basename(final)} is intact'
+            else:
+                what = f'checkpoint {final} was not written'
+                intact = (f'{last} is intact and last_checkpoint still names it' if last else
+                          'no earlier checkpoint of this run exists')
+            raise write_failed_error(err, what, self.out_dir,
+                                     getattr(self, '_checkpoint_bytes', None), intact) from err
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         filename = self.filename_tmpl.format(step)
@@ -124,7 +152,16 @@ class AtomicCheckpointHook(CheckpointHook):
             return
         last = osp.join(runner.work_dir, 'last_checkpoint')
         if getattr(self, '_is_local', False):
-            write_text_atomic(last, self.last_ckpt)
+            previous = _read_last_checkpoint(runner.work_dir)
+            try:
+                write_text_atomic(last, self.last_ckpt)
+            except OSError as err:
+                remove_quietly(last + '.tmp')
+                raise write_failed_error(
+                    err, f'{self.last_ckpt} was written but {last} could not be updated',
+                    runner.work_dir, None,
+                    f'{last} still names {previous}' if previous else
+                    f'{self.last_ckpt} is complete') from err
         else:
             with open(last, 'w') as f:
                 f.write(self.last_ckpt)
@@ -133,24 +170,32 @@ class AtomicCheckpointHook(CheckpointHook):
                                                      self.filename_tmpl.format(outdated)))
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
-        """mmengine's best-checkpoint logic, with its saves made atomic and the previous best
-        removed only after the new best is on disk."""
+        """mmengine's best-checkpoint logic, with its saves made atomic, the previous best
+        removed only after the new best is on disk, and mmengine's re-save of the step's
+        checkpoint (so that it records the new best) done after that removal, not before:
+        two best checkpoints per indicator never sit beside the re-save's temporary file."""
         if not self.save_best:
             return
         previous = self._best_paths()
         self._set_best_paths({k: None for k in previous})  # so the parent deletes nothing
         runner.save_checkpoint = lambda out_dir, filename, *args, **kw: self._save(
             runner, filename, *args, **kw)
+        last_ckpt, self.last_ckpt = self.last_ckpt, None  # the parent's re-save: below
         try:
             super()._save_best_checkpoint(runner, metrics)
         finally:
             del runner.save_checkpoint  # back to the class method
+            self.last_ckpt = last_ckpt
             new = self._best_paths()  # None where this epoch did not improve
             self._set_best_paths({k: new.get(k) or old for k, old in previous.items()})
         for key, old in previous.items():
             if old and new.get(key) and new[key] != old:
                 self._remove(old)
                 runner.logger.info(f'The previous best checkpoint {old} is removed')
+        if any(new.values()) and last_ckpt is not None:  # as mmengine's _save_best_checkpoint
+            step = runner.epoch if self.by_epoch else runner.iter
+            self._save_checkpoint_with_step(runner, step,
+                                            dict(epoch=runner.epoch, iter=runner.iter))
 
     def _best_paths(self) -> dict:
         """Best checkpoint path per key indicator (mmengine keeps one attribute for a single

@@ -12,7 +12,7 @@ import errno
 import os
 import os.path as osp
 import shutil
-from typing import Iterable, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 import torch
 from mmengine.dist import broadcast_object_list, is_main_process
@@ -86,83 +86,146 @@ def _optimizers(optim_wrapper) -> list:
     return [optim_wrapper.optimizer]
 
 
-def peak_checkpoints(hook, runner) -> int:
-    """How many checkpoints ``hook`` (an mmengine ``CheckpointHook``) has on disk at once at
-    most in this run: ``max_keep_ckpts`` (or every save when it is -1) plus the one being
-    written, plus one best checkpoint per ``save_best`` indicator. Checkpoints already in
-    ``out_dir`` (a resumed run) are in the used space and not counted again."""
+def _step_and_total(hook, runner) -> Tuple[int, int]:
+    """(steps done, steps in all) of the run in the hook's unit: epochs or iterations."""
     if hook.by_epoch:
-        total, done = runner.max_epochs, runner.epoch
+        return runner.epoch, runner.max_epochs
+    return runner.iter, runner.max_iters
+
+
+def planned_saves(hook, runner) -> int:
+    """How many full checkpoints (weights + optimizer state) ``hook`` (an mmengine
+    ``CheckpointHook``) writes in the rest of the run, at most: one at each ``interval`` step
+    from ``save_begin`` and at the last step with ``save_last`` (mmengine's
+    ``every_n_epochs``/``every_n_train_iters`` rule); with ``save_best``, also one at each
+    later validation, counted as if every validation found a new best (mmengine then re-saves
+    the step's checkpoint so that it records the best, once any checkpoint was saved;
+    validation at ``val_interval`` steps from ``val_begin`` and at the last step, as its
+    training loops do)."""
+    done, total = _step_and_total(hook, runner)
+    interval, begin = hook.interval, getattr(hook, 'save_begin', 0)
+    loop = getattr(runner, 'train_loop', None) if hook.save_best else None
+    val_interval = getattr(loop, 'val_interval', 0) if getattr(runner, 'val_loop', None) else 0
+    val_begin = getattr(loop, 'val_begin', 1)
+    saved_before = getattr(hook, 'last_ckpt', None) is not None
+    count = 0
+    for step in range(done + 1, total + 1):
+        if ((interval > 0 and step >= begin and (step - begin) % interval == 0)
+                or (hook.save_last and step == total)):
+            count, saved_before = count + 1, True
+        elif (saved_before and val_interval > 0 and step >= val_begin
+              and (step % val_interval == 0 or step == total)):
+            count += 1
+    return count
+
+
+def space_plan(hook, runner, full: int, weights: int) -> Dict[str, int]:
+    """What the rest of the run writes into ``hook.out_dir``, in bytes, given the size of a
+    full checkpoint (``full``) and of a best checkpoint (``weights``: mmengine saves those
+    without optimizer state). Returns ``smallest`` (the first file the run writes; 0: it
+    writes none), ``new`` (bytes more than now on disk at the fullest moment) and ``peak``
+    (the number of files then). Files of this run already there (a resumed run's kept and
+    best checkpoints, as the hook tracks them) count as present.
+
+    The fullest moment is a save of a periodic checkpoint: ``max_keep_ckpts`` kept plus the
+    one being written (``AtomicCheckpointHook`` removes the oldest only after the new one is
+    on disk), plus one best checkpoint per ``save_best`` indicator; ``max_keep_ckpts=-1``
+    keeps every save."""
+    saves = planned_saves(hook, runner)
+    indicators = len(getattr(hook, 'key_indicators', None) or []) if hook.save_best else 0
+    kept_now = len(getattr(hook, 'keep_ckpt_ids', None) or []) if hook.max_keep_ckpts > 0 else 0
+    best_now = sum(1 for p in _best_paths(hook) if p and osp.isfile(p))
+    if hook.max_keep_ckpts > 0:
+        periodic_new = max(0, min(kept_now + saves, hook.max_keep_ckpts + 1) - kept_now)
     else:
-        total, done = runner.max_iters, runner.iter
-    saves = 0
-    if hook.interval > 0:
-        saves = (total - done) // hook.interval + int(
-            hook.save_last and (total % hook.interval) != 0)
-    periodic = min(saves, hook.max_keep_ckpts + 1) if hook.max_keep_ckpts > 0 else saves
-    best = len(getattr(hook, 'key_indicators', []) or []) if hook.save_best else 0
-    return periodic + best
+        periodic_new = saves
+    # a new best is written before the previous one goes: one more when no periodic save
+    # (which is larger) makes the fullest moment
+    best_new = max(0, indicators - best_now) + (1 if indicators and not periodic_new else 0)
+    smallest = full if periodic_new else (weights if indicators else 0)
+    return dict(smallest=smallest, new=periodic_new * full + best_new * weights,
+                peak=min(kept_now + saves, hook.max_keep_ckpts + 1)
+                if hook.max_keep_ckpts > 0 else kept_now + saves,
+                indicators=indicators)
+
+
+def _best_paths(hook) -> list:
+    if getattr(hook, 'best_ckpt_path_dict', None):
+        return list(hook.best_ckpt_path_dict.values())
+    return [getattr(hook, 'best_ckpt_path', None)]
 
 
 def describe_mb(num_bytes: int) -> str:
-    return f'{num_bytes / MB:,.0f} MB'
+    """``num_bytes`` in MiB (2**20 bytes, what ``df -h`` calls M), e.g. '1,355 MiB'."""
+    return f'{num_bytes / MB:,.0f} MiB'
 
 
-def check_checkpoint_space(hook, runner) -> int:
-    """Before the first training step: return the estimated checkpoint size in bytes; raise
-    :class:`DiskSpaceError` on every rank when the main process's ``hook.out_dir`` cannot hold
-    one checkpoint; log a warning when it cannot hold the run's peak (:func:`peak_checkpoints`),
-    so a later save would fail. Only local ``out_dir`` paths are checked. Sizes are decided on
-    the main process (the one that writes) and broadcast, so that all ranks stop together."""
+def needed_for(num_bytes: int) -> int:
+    """Free bytes a file of ``num_bytes`` needs: 1 % and 1 MiB more for the pickled metadata
+    (kilobytes) and the file system's own blocks."""
+    return int(num_bytes * 1.01) + MB
+
+
+def check_checkpoint_space(hook, runner) -> Dict[str, int]:
+    """Before the first training step: return what the check found, in bytes (``full``: one
+    full checkpoint, ``free``, and :func:`space_plan`'s ``smallest``, ``new``, ``peak``);
+    raise :class:`DiskSpaceError` on every rank when the main process's ``hook.out_dir``
+    cannot hold the first file the run writes; log a warning when it cannot hold what the run
+    keeps there at its fullest moment (:func:`space_plan`), so a later save would fail. Sizes
+    are decided on the main process (the one that writes) and broadcast, so that all ranks
+    stop together. A run that saves nothing is not checked."""
     facts = [None]
     if is_main_process():
-        size = checkpoint_bytes(runner.model,
+        full = checkpoint_bytes(runner.model,
                                 _optimizers(runner.optim_wrapper) if hook.save_optimizer else [])
-        facts = [dict(size=size, free=free_bytes(hook.out_dir),
-                      peak=peak_checkpoints(hook, runner))]
+        plan = space_plan(hook, runner, full, checkpoint_bytes(runner.model))
+        facts = [dict(plan, full=full, free=free_bytes(hook.out_dir))]
     broadcast_object_list(facts)  # a no-op without a process group
-    size, free, peak = facts[0]['size'], facts[0]['free'], facts[0]['peak']
-    where = f"checkpoint folder {hook.out_dir}"
-    if free < size * 1.05:  # 5 %: the metadata and the file system's own blocks
+    facts = facts[0]
+    free, full = facts['free'], facts['full']
+    where = f'checkpoint folder {hook.out_dir}'
+    if facts['smallest'] and free < needed_for(facts['smallest']):
+        what = ('weights and buffers' + (' and optimizer state' if hook.save_optimizer else '')
+                if facts['smallest'] == full else 'weights and buffers: a best checkpoint')
         raise DiskSpaceError(
-            f'{where} has {describe_mb(free)} free, less than one checkpoint of this run '
-            f'(~{describe_mb(size)}: the model\'s weights and buffers'
-            f'{" and the optimizer state" if hook.save_optimizer else ""}); stopped before '
-            'the first training step. Fix: free space there, or write checkpoints to a larger '
-            'disk (--cfg-options default_hooks.checkpoint.out_dir=DIR).')
-    if free < size * peak and is_main_process():
+            f'{where} has {describe_mb(free)} free; the first checkpoint this run writes needs '
+            f'{describe_mb(needed_for(facts["smallest"]))} (~{describe_mb(facts["smallest"])} '
+            f'of {what}); stopped before the first training step. Fix: free space there, or '
+            'write checkpoints to a larger disk (--cfg-options '
+            'default_hooks.checkpoint.out_dir=DIR); '
+            'default_hooks.checkpoint.check_free_space=False skips this check.')
+    if facts['new'] and free < needed_for(facts['new']) and is_main_process():
         runner.logger.warning(
-            f'{where} has {describe_mb(free)} free; this run keeps up to {peak} checkpoints of '
-            f'~{describe_mb(size)} on disk at once (max_keep_ckpts={hook.max_keep_ckpts}, '
-            f'save_best={hook.save_best!r}, interval={hook.interval}): '
-            f'~{describe_mb(size * peak)}. '
-            'A later save may run out of space; lower default_hooks.checkpoint.max_keep_ckpts '
-            'or set default_hooks.checkpoint.out_dir to a larger disk.')
-    return size
+            f'{where} has {describe_mb(free)} free; this run writes ~{describe_mb(facts["new"])} '
+            f'more there at its fullest ({facts["peak"]} checkpoints of ~{describe_mb(full)} at '
+            f'once: max_keep_ckpts={hook.max_keep_ckpts} plus the one being written'
+            + (f', and {facts["indicators"]} best checkpoint(s)' if facts['indicators'] else '')
+            + '). A later save may run out of space; set default_hooks.checkpoint.out_dir to '
+            'a larger disk' + (' or lower default_hooks.checkpoint.max_keep_ckpts (1 still '
+                               'holds 2 during a save)' if hook.max_keep_ckpts != 1 else '')
+            + '.')
+    return facts
 
 
-def save_failed_error(err: OSError, path: str, size: Optional[int], last: Optional[str]
-                      ) -> OSError:
-    """The error to raise when writing checkpoint ``path`` failed with ``err`` (its partial
-    file already removed): says how much space there is and which checkpoint is still good
-    (``last``: what ``last_checkpoint`` names, if anything). ENOSPC/EDQUOT give a
-    :class:`DiskSpaceError`, other errors an ``OSError`` with the same errno."""
-    folder = osp.dirname(path)
+def write_failed_error(err: OSError, what: str, folder: str, needs: Optional[int],
+                       intact: str) -> OSError:
+    """The error to raise when a checkpoint write failed with ``err``, its half-written file
+    already removed. ``what``: the failed write ('checkpoint X was not written'); ``needs``:
+    the file's estimated size (bytes) if known; ``intact``: which files are still good. Names
+    the free space of ``folder``; ENOSPC/EDQUOT give a :class:`DiskSpaceError` with the ways
+    to get space, other errors an ``OSError`` with the same errno."""
     try:
         space = f'{describe_mb(free_bytes(folder))} free there'
     except OSError:
         space = 'free space unknown'
-    if size is not None:
-        space += f', the checkpoint needs ~{describe_mb(size)}'
-    kept = (f'{last} is intact and last_checkpoint still names it' if last else
-            'no earlier checkpoint of this run exists')
-    message = (f'checkpoint {path} was not written ({err.strerror or err}; {space}); its '
-               f'half-written file was removed and {kept}. Fix the cause, then continue with '
-               '--resume.')
+    if needs is not None:
+        space += f', the file needs ~{describe_mb(needs)}'
+    message = (f'{what} ({err.strerror or err}; {space}); the half-written file was removed '
+               f'and {intact}. Fix the cause, then continue with --resume.')
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskSpaceError(message + ' For space: free some there, lower '
-                              'default_hooks.checkpoint.max_keep_ckpts, or set '
-                              'default_hooks.checkpoint.out_dir to a larger disk.')
+        return DiskSpaceError(message + ' For space: free some there, set '
+                              'default_hooks.checkpoint.out_dir to a larger disk, or lower '
+                              'default_hooks.checkpoint.max_keep_ckpts.')
     return OSError(err.errno, message)
 
 

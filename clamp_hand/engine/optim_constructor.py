@@ -47,8 +47,8 @@ class CLAMPOptimWrapperConstructor:
                 p.requires_grad_(False)
                 continue
             decay = 0.0 if p.ndim <= 1 or any(k in name for k in self.no_decay) else weight_decay
-            g = groups.setdefault((mult, decay), dict(params=[], lr=lr * mult,
-                                                     weight_decay=decay, names=[]))
+            g = groups.setdefault((mult, decay),
+                                  dict(params=[], lr=lr * mult, weight_decay=decay, names=[]))
             g['params'].append(p)
             g['names'].append(name)
         return list(groups.values())

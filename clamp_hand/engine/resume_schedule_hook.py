@@ -61,8 +61,8 @@ def _checkpoint_length(checkpoint: dict) -> Optional[str]:
         return None
     try:
         loop = config_from_checkpoint(stored, '<checkpoint meta.cfg>').get('train_cfg') or {}
-    except ValueError:  # not a literal config (the reader refuses it on its own path): nothing to compare the length with
-        return None
+    except ValueError:  # not a literal config (the reader refuses it on its own path): nothing
+        return None  # to compare the length with
     for key in ('max_epochs', 'max_iters'):
         if loop.get(key) is not None:
             return f'{key}={loop[key]}'
@@ -89,8 +89,8 @@ class ResumeScheduleHook(Hook):
         if mode not in CHOICES:
             raise ValueError(f'resume_schedule={mode!r}; use one of {", ".join(CHOICES)}')
         schedulers = runner.param_schedulers
-        if not isinstance(schedulers, list) or not all(hasattr(s, 'state_dict')
-                                                        for s in schedulers):
+        if not isinstance(schedulers, list) or not all(
+                hasattr(s, 'state_dict') for s in schedulers):
             return  # dict of schedulers per optimizer, or not built: nothing comparable
         diffs = schedule_differences(list(checkpoint['param_schedulers']),
                                      [s.state_dict() for s in schedulers])
