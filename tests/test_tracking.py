@@ -1,8 +1,9 @@
-"""Experiment tracking: ``tools/train.py ... --vis-backend tensorboard wandb mlflow`` on a short
+"""Experiment tracking: ``tools/train.py ... --vis-backend tensorboard wandb mlflow clearml`` on a short
 run of the tiny 64x64 model (12 real hands, 2 epochs of 2 iterations, validation after each
 epoch). Each tracker's own reader gets back the loss terms and lr at steps 1-4 (iterations)
 and every validation metric at steps 1-2 (epochs), equal to mmengine's ``scalars.json``.
-W&B runs offline without a login and the log says how to sync; MLflow writes a local store."""
+W&B and ClearML run offline without a login and the log says how to upload; MLflow writes a
+local store."""
 import glob
 import json
 import os
@@ -40,19 +41,19 @@ VAL_KEYS = ('coco/AP', 'coco/AP .5', 'coco/AR', 'PCK', 'AUC', 'EPE')
 
 @pytest.fixture(scope='module')
 def tracked_run(tmp_path_factory):
-    """One run with all three trackers; returns (vis_data dir, stdout, scalars.json rows)."""
-    for module in ('tensorboard', 'wandb', 'mlflow'):
+    """One run with all four trackers; returns (vis_data dir, stdout, scalars.json rows)."""
+    for module in ('tensorboard', 'wandb', 'mlflow', 'clearml'):
         pytest.importorskip(module, reason='pip install -r requirements/tracking.txt')
     require_hand_samples()
     tmp = tmp_path_factory.mktemp('tracking')
     cfg = tmp / 'tracked.py'
     cfg.write_text(CFG.format(base=DIST_CHECK_CFG, root=HAND_SAMPLES + '/'))
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(('WANDB_', 'MLFLOW_'))}  # W&B's and MLflow's defaults
+           if not k.startswith(('WANDB_', 'MLFLOW_', 'CLEARML_'))}  # the trackers' defaults
     env.update(HOME=str(tmp), PYTHONPATH=ROOT, OMP_NUM_THREADS=env.get('OMP_NUM_THREADS', '2'))
     proc = subprocess.run(
         [sys.executable, 'tools/train.py', str(cfg), '--work-dir', str(tmp / 'work'),
-         '--vis-backend', 'tensorboard', 'wandb', 'mlflow'], cwd=ROOT, env=env,
+         '--vis-backend', 'tensorboard', 'wandb', 'mlflow', 'clearml'], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-6000:]
     (vis,) = glob.glob(str(tmp / 'work' / '*' / 'vis_data'))
@@ -153,6 +154,31 @@ def test_mlflow_local_store(tracked_run, monkeypatch):
         assert_series(got, want, f'mlflow {key}')
     # a name MLflow does not allow, renamed rather than dropped
     assert len(client.get_metric_history(run.info.run_id, 'coco/AP M')) == 2
+
+
+def test_clearml_offline_task(tracked_run):
+    """The offline task (HOME is the test's folder: ``~/.clearml/cache/offline/``): every
+    scalar once, at mmengine's steps (also with TensorBoard on: ClearML's own TensorBoard
+    capture is off), the config as its configuration, the config file as its only artifact
+    (no checkpoint), and the log says how to import it."""
+    vis, out, rows = tracked_run
+    home = osp.dirname(osp.dirname(osp.dirname(vis)))  # <tmp>/work/<timestamp>/vis_data
+    assert 'ClearML: no ClearML credentials' in out and 'logging offline' in out
+    (folder,) = glob.glob(osp.join(home, '.clearml', 'cache', 'offline', 'offline-*[!p]'))
+    assert f"Task.import_offline_session('{folder}.zip')" in out and osp.isfile(folder + '.zip')
+    events = [e for line in open(osp.join(folder, 'metrics.jsonl')) for e in json.loads(line)]
+    scalars = [e for e in events if e['type'] == 'training_stats_scalar']
+    assert all(e['metric'] == e['variant'] for e in scalars)
+    for key, want in reference(rows).items():
+        got = sorted((e['iter'], e['value']) for e in scalars if e['metric'] == key)
+        assert_series(got, want, f'clearml {key}')  # once per step: no TensorBoard echo
+    task = json.load(open(osp.join(folder, 'task.json')))
+    assert task['name'] == 'tracked' and task['project_name'] == 'clamp-hand'
+    assert 'max_epochs = 2' in json.dumps(task['configuration'])
+    uploaded = [osp.basename(p) for p in glob.glob(osp.join(folder, 'data', '**', '*'),
+                                                   recursive=True) if osp.isfile(p)]
+    assert any(p.endswith('.py') for p in uploaded), uploaded
+    assert not any('.pth' in p for p in uploaded), uploaded
 
 
 def test_vis_backend_option_errors_and_local_backend_kept(monkeypatch):

@@ -18,11 +18,11 @@ PY="$ROOT/.venv/bin/python"
 stamp="$ROOT/.venv/.clamp_hand_tests_stamp"
 want=$(cat requirements.txt requirements/tests.txt requirements/tracking.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "[run_tests] installing requirements/tests.txt (tensorboard, wandb, mlflow-skinny, pytest-xdist)"
+  echo "[run_tests] installing requirements/tests.txt (tensorboard, wandb, mlflow-skinny, clearml, pytest-xdist)"
   # -c requirements.txt: the test tools' dependencies may not move a pinned package
   "$PY" -m pip install --disable-pip-version-check --no-compile -q -r requirements/tests.txt \
     -c requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
-  if "$PY" -c 'import tensorboard, wandb, mlflow, xdist' 2>/dev/null; then echo "$want" > "$stamp"
+  if "$PY" -c 'import tensorboard, wandb, mlflow, clearml, xdist' 2>/dev/null; then echo "$want" > "$stamp"
   else echo "[run_tests] test packages missing (tests/test_tracking.py will skip)" >&2; fi
 fi
 

@@ -1,5 +1,5 @@
 """Train a CLAMP-Hand model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
-[--amp] [--vis-backend tensorboard wandb mlflow] [--cfg-options key=value ...]``.
+[--amp] [--vis-backend tensorboard wandb mlflow clearml] [--cfg-options key=value ...]``.
 Multi-GPU/multi-node: ``tools/dist_train.sh``; Slurm: ``tools/slurm_train.sh``."""
 import argparse
 import os
@@ -23,8 +23,9 @@ def parse_args(argv=None):
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='override config entries, e.g. train_dataloader.batch_size=8')
     p.add_argument('--vis-backend', nargs='+', default=[], metavar='NAME',
-                   choices=['tensorboard', 'wandb', 'mlflow'],
-                   help='also log to these trackers (tensorboard, wandb, mlflow; any subset; '
+                   choices=['tensorboard', 'wandb', 'mlflow', 'clearml'],
+                   help='also log to these trackers (tensorboard, wandb, mlflow, clearml; any '
+                   'subset; '
                    'pip install -r requirements/tracking.txt); vis_data/scalars.json always')
     p.add_argument('--trust-checkpoint', action='store_true',
                    help='the --resume / load_from checkpoint is a file you trust: unpickle it in full if it holds '

@@ -1,5 +1,5 @@
 """Experiment tracking switched on from the command line: ``tools/train.py CONFIG
---vis-backend tensorboard wandb mlflow`` (any subset) adds mmengine visualizer backends to the
+--vis-backend tensorboard wandb mlflow clearml`` (any subset) adds mmengine visualizer backends to the
 config's ``visualizer``; mmengine's ``LocalVisBackend`` (``vis_data/scalars.json``) always stays.
 
 Every backend receives what mmengine's ``LoggerHook`` logs: the loss terms, ``lr``, ``time``...
@@ -13,6 +13,7 @@ their files lazily, on first use.
   (``<work_dir>/<timestamp>/vis_data``) unless the ``MLFLOW_TRACKING_URI`` environment
   variable names another store; the experiment is named after the config.
 - ``wandb``: ``WandbStepVisBackend`` below.
+- ``clearml``: ``ClearMLTaskVisBackend`` below.
 
 The packages are optional (``requirements/tracking.txt``); asking for a backend whose package
 is missing fails before the run starts.
@@ -28,7 +29,7 @@ from urllib.parse import urlparse
 
 from mmengine.logging import print_log
 from mmengine.registry import VISBACKENDS
-from mmengine.visualization import MLflowVisBackend, WandbVisBackend
+from mmengine.visualization import ClearMLVisBackend, MLflowVisBackend, WandbVisBackend
 from mmengine.visualization.vis_backend import force_init_env
 
 #: --vis-backend name -> (backend type, Python module it needs, pip requirement)
@@ -36,6 +37,7 @@ VIS_BACKENDS = {
     'tensorboard': ('TensorboardVisBackend', 'tensorboard', 'tensorboard'),
     'wandb': ('WandbStepVisBackend', 'wandb', 'wandb'),
     'mlflow': ('MLflowFileVisBackend', 'mlflow', 'mlflow-skinny'),
+    'clearml': ('ClearMLTaskVisBackend', 'clearml', 'clearml'),
 }
 
 
@@ -80,6 +82,10 @@ def add_vis_backends(cfg, names: Sequence[str], experiment: Optional[str] = None
         elif name == 'wandb':
             backend.update(init_kwargs=dict(
                 project=os.environ.get('WANDB_PROJECT', 'clamp-hand'), name=experiment))
+        elif name == 'clearml':
+            backend.update(init_kwargs=dict(
+                project_name=os.environ.get('CLEARML_PROJECT', 'clamp-hand'),
+                task_name=experiment))
         backends.append(backend)
     visualizer['vis_backends'] = backends
     cfg.visualizer = visualizer
@@ -139,6 +145,16 @@ def _wandb_host() -> str:
     return urlparse(os.environ.get('WANDB_BASE_URL', 'https://api.wandb.ai')).hostname
 
 
+def unreachable(host: str, port: int, timeout: float) -> str:
+    """Why ``host:port`` cannot be reached by TCP within ``timeout`` seconds ('' when it can);
+    compute nodes often have no internet."""
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        return f'{host}:{port} unreachable ({e})'
+    return ''
+
+
 def wandb_can_go_online(timeout: float = 2.0) -> str:
     """Why W&B cannot sync live ('' when it can): no login (``WANDB_API_KEY`` or a
     ``~/.netrc`` entry for the W&B host, as ``wandb login`` writes) or the host does not answer
@@ -152,11 +168,7 @@ def wandb_can_go_online(timeout: float = 2.0) -> str:
             logged_in = False
     if not logged_in:
         return 'no W&B login (WANDB_API_KEY or `wandb login`)'
-    try:
-        socket.create_connection((host, 443), timeout=timeout).close()
-    except OSError as e:
-        return f'{host}:443 unreachable ({e})'
-    return ''
+    return unreachable(host, 443, timeout)
 
 
 @VISBACKENDS.register_module()
@@ -216,6 +228,70 @@ class WandbStepVisBackend(WandbVisBackend):
         if offline:
             print_log(f'W&B: offline run saved in {run_dir}; upload it with: '
                       f'wandb sync {run_dir}', logger='current')
+
+
+def clearml_can_go_online(timeout: float = 2.0) -> str:
+    """Why ClearML cannot report live ('' when it can): no credentials (the
+    ``CLEARML_API_ACCESS_KEY`` environment variable or ``clearml.conf``, as ``clearml-init``
+    writes) or its API server (``CLEARML_API_HOST`` or ``clearml.conf``; default
+    api.clear.ml) does not answer within ``timeout`` seconds."""
+    from clearml.backend_api.session import Session
+    from clearml.backend_api.session.defs import ENV_ACCESS_KEY
+    from clearml.config import config_obj
+    if not (ENV_ACCESS_KEY.get() or config_obj.get('api.credentials.access_key', None)):
+        return 'no ClearML credentials (CLEARML_API_ACCESS_KEY or `clearml-init`)'
+    url = urlparse(Session.get_api_server_host())
+    return unreachable(url.hostname, url.port or (443 if url.scheme == 'https' else 80),
+                       timeout)
+
+
+@VISBACKENDS.register_module()
+class ClearMLTaskVisBackend(ClearMLVisBackend):
+    """mmengine's ``ClearMLVisBackend`` with three changes.
+
+    - Offline unless told otherwise: when ``CLEARML_OFFLINE_MODE`` is not set and ClearML
+      cannot be reached (``clearml_can_go_online``), the task is written offline (ClearML's
+      ``~/.clearml/cache/offline/offline-<id>.zip``) and the log says the command that
+      imports it into a server later.
+    - Only what mmengine's logger hook reports: ClearML's automatic capture of frameworks
+      (``torch.save`` files as output models, TensorBoard events, which would report every
+      scalar twice when ``tensorboard`` is also on, matplotlib figures) and of ``argparse``
+      is off unless ``init_kwargs`` says otherwise.
+    - At the end the run's config file is uploaded as an artifact, the checkpoints are not
+      (mmengine's backend uploads every ``.pth`` of the work dir: gigabytes per run); pass
+      ``artifact_suffix=('.py', '.pth')`` to upload them.
+
+    Scalars are reported with ``iteration`` = mmengine's ``step`` (iteration for training
+    rows, epoch or iteration for validation rows, as in ``scalars.json``), title and series
+    the metric's name; the config goes in as the task's configuration ``General``.
+    """
+
+    def __init__(self, save_dir=None, init_kwargs=None, artifact_suffix=('.py',)):
+        super().__init__(save_dir, init_kwargs, artifact_suffix)
+
+    def _init_env(self):
+        from clearml import Task
+        kwargs = dict(auto_connect_frameworks=False, auto_connect_arg_parser=False)
+        kwargs.update(self._init_kwargs or {})
+        if not os.environ.get('CLEARML_OFFLINE_MODE') and not Task.is_offline():
+            why = clearml_can_go_online()
+            if why:
+                Task.set_offline(True)
+                print_log(f'ClearML: {why}; logging offline', logger='current')
+        self._init_kwargs = kwargs
+        super()._init_env()
+
+    def close(self) -> None:
+        if not hasattr(self, '_task'):
+            return
+        from clearml import Task
+        offline = Task.is_offline()
+        folder = self._task.get_offline_mode_folder() if offline else None
+        super().close()
+        if offline:
+            print_log(f'ClearML: offline task saved in {folder}.zip; import it into a ClearML '
+                      'server with: python -c "from clearml import Task; '
+                      f'Task.import_offline_session(\'{folder}.zip\')"', logger='current')
 
 
 def mlflow_metric_name(name: str) -> str:
