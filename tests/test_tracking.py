@@ -1,5 +1,5 @@
-"""Experiment tracking: ``tools/train.py ... --vis-backend tensorboard wandb mlflow clearml`` on a short
-run of the tiny 64x64 model (12 real hands, 2 epochs of 2 iterations, validation after each
+"""Experiment tracking: ``tools/train.py ... --vis-backend tensorboard wandb mlflow clearml`` on
+a short run of the tiny 64x64 model (12 real hands, 2 epochs of 2 iterations, validation after each
 epoch). Each tracker's own reader gets back the loss terms and lr at steps 1-4 (iterations)
 and every validation metric at steps 1-2 (epochs), equal to mmengine's ``scalars.json``.
 W&B and ClearML run offline without a login and the log says how to upload; MLflow writes a

@@ -1,6 +1,7 @@
 """Experiment tracking switched on from the command line: ``tools/train.py CONFIG
---vis-backend tensorboard wandb mlflow clearml`` (any subset) adds mmengine visualizer backends to the
-config's ``visualizer``; mmengine's ``LocalVisBackend`` (``vis_data/scalars.json``) always stays.
+--vis-backend tensorboard wandb mlflow clearml`` (any subset) adds mmengine visualizer backends
+to the config's ``visualizer``; mmengine's ``LocalVisBackend`` (``vis_data/scalars.json``)
+always stays.
 
 Every backend receives what mmengine's ``LoggerHook`` logs: the loss terms, ``lr``, ``time``...
 of the training iterations at ``step`` = iteration, and the validation metrics at ``step`` =
