@@ -188,7 +188,7 @@ GROUP_SECONDS = {
     'tests/test_model.py': 16,
     'tests/test_reliability_dist_eval.py': 14,
     'tests/test_onnx_export.py': 14,
-    'tests/test_tracking.py': 13,
+    'tests/test_tracking.py': 20,
     'tests/test_benchmark.py': 11,
     'tests/test_preflight.py': 10,
     'tests/test_seed_configs_metric.py': 9,
