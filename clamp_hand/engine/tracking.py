@@ -246,6 +246,16 @@ def clearml_can_go_online(timeout: float = 2.0) -> str:
                        timeout)
 
 
+#: ClearML's automatic capture, all off: the keys of ``Task.init``'s ``auto_connect_frameworks``
+#: (clearml/task.py; a key left out counts as on), ``detect_repository`` included: its
+#: repository and package analysis held the task's ``close`` for its 300 s time-out in the
+#: tracking test (a run of 30 s).
+CLEARML_NO_CAPTURE = dict.fromkeys(
+    ('detect_repository', 'hydra', 'scikit', 'joblib', 'matplotlib', 'tensorflow', 'tensorboard',
+     'tfdefines', 'pytorch', 'megengine', 'xgboost', 'catboost', 'fastai', 'lightgbm', 'gradio',
+     'jsonargparse'), False)
+
+
 @VISBACKENDS.register_module()
 class ClearMLTaskVisBackend(ClearMLVisBackend):
     """mmengine's ``ClearMLVisBackend`` with three changes.
@@ -256,11 +266,11 @@ class ClearMLTaskVisBackend(ClearMLVisBackend):
       imports it into a server later.
     - Only what mmengine's logger hook reports: ClearML's automatic capture of frameworks
       (``torch.save`` files as output models, TensorBoard events, which would report every
-      scalar twice when ``tensorboard`` is also on, matplotlib figures), of ``argparse`` and
-      its resource monitor are off unless ``init_kwargs`` says otherwise. The monitor reports
-      machine statistics against seconds, not steps, and with ``wandb`` in the same run it
-      held the task's ``close`` for 5 minutes (the 2-epoch test run: 331 s with it, 35 s
-      without).
+      scalar twice when ``tensorboard`` is also on, matplotlib figures), of the git repository
+      and installed packages (``CLEARML_NO_CAPTURE``), of ``argparse`` and its resource
+      monitor (machine statistics against seconds, not steps) are off unless ``init_kwargs``
+      says otherwise. The repository analysis held the task's ``close`` for its 300 s
+      time-out in the tracking test.
     - At the end the run's config file is uploaded as an artifact, the checkpoints are not
       (mmengine's backend uploads every ``.pth`` of the work dir: gigabytes per run); pass
       ``artifact_suffix=('.py', '.pth')`` to upload them.
@@ -275,8 +285,8 @@ class ClearMLTaskVisBackend(ClearMLVisBackend):
 
     def _init_env(self):
         from clearml import Task
-        kwargs = dict(auto_connect_frameworks=False, auto_connect_arg_parser=False,
-                      auto_resource_monitoring=False)
+        kwargs = dict(auto_connect_frameworks=dict(CLEARML_NO_CAPTURE),
+                      auto_connect_arg_parser=False, auto_resource_monitoring=False)
         kwargs.update(self._init_kwargs or {})
         if not os.environ.get('CLEARML_OFFLINE_MODE') and not Task.is_offline():
             why = clearml_can_go_online()
