@@ -204,6 +204,30 @@ def test_vis_backend_option_errors_and_local_backend_kept(monkeypatch):
         add_vis_backends(cfg, ['wandb'])
 
 
+def test_a_configured_clearml_backend_keeps_its_options():
+    """A ClearML backend written in the config (to have ClearML's own capture back, as
+    docs/training.md shows) keeps its options under --vis-backend clearml and gets the
+    project and task names; its auto_connect_frameworks dict is merged key by key, so the
+    repository analysis stays off unless named."""
+    from mmengine.config import Config
+
+    from clamp_hand.engine.tracking import add_vis_backends, clearml_init_kwargs
+    cfg = Config.fromfile(DIST_CHECK_CFG)
+    cfg.visualizer.vis_backends = [dict(type='LocalVisBackend'), dict(
+        type='ClearMLTaskVisBackend', artifact_suffix=('.py', '.pth'),
+        init_kwargs=dict(auto_resource_monitoring=True, task_name='mine'))]
+    add_vis_backends(cfg, ['clearml'], 'exp')
+    (clearml,) = [b for b in cfg.visualizer.vis_backends if 'ClearML' in b['type']]
+    assert clearml['artifact_suffix'] == ('.py', '.pth')
+    assert clearml['init_kwargs'] == dict(project_name='clamp-hand', task_name='mine',
+                                          auto_resource_monitoring=True)
+    kwargs = clearml_init_kwargs(dict(auto_connect_frameworks=dict(pytorch=True)))
+    assert kwargs['auto_connect_frameworks']['pytorch'] is True
+    assert kwargs['auto_connect_frameworks']['detect_repository'] is False
+    assert kwargs['auto_resource_monitoring'] is False
+    assert clearml_init_kwargs(dict(auto_connect_frameworks=True))['auto_connect_frameworks']
+
+
 def test_a_second_run_in_one_process_gets_a_visualizer_of_its_own():
     """mmengine keeps one Visualizer per name; a taken name gets a suffix so that the run's
     scalars go to its own work dir (tests/test_hand_datasets_train.py trains three times in

@@ -44,7 +44,9 @@ VIS_BACKENDS = {
 
 def add_vis_backends(cfg, names: Sequence[str], experiment: Optional[str] = None) -> None:
     """Add the visualizer backends ``names`` (keys of ``VIS_BACKENDS``) to ``cfg.visualizer``,
-    keeping ``LocalVisBackend`` and any backend of the same type already configured.
+    keeping ``LocalVisBackend``. A backend of the same type that the config already has stays
+    as configured (its options, e.g. ClearML's ``artifact_suffix``), with the project and run
+    names added where it sets none.
 
     Args:
         cfg: the mmengine Config of the run (modified in place).
@@ -74,20 +76,22 @@ def add_vis_backends(cfg, names: Sequence[str], experiment: Optional[str] = None
     experiment = experiment or osp.splitext(osp.basename(cfg.filename or 'clamp_hand'))[0]
     for name in dict.fromkeys(names):
         btype = VIS_BACKENDS[name][0]
-        if btype in present:
-            continue
-        backend = dict(type=btype)
+        configured = [b for b in backends if b.get('type') == btype]
+        backend = configured[0] if configured else dict(type=btype)
+        # the run's names, unless the config's own entry of this backend gives them
         if name == 'mlflow':
-            backend.update(exp_name=experiment,
-                           tracking_uri=os.environ.get('MLFLOW_TRACKING_URI') or None)
+            backend.setdefault('exp_name', experiment)
+            backend.setdefault('tracking_uri', os.environ.get('MLFLOW_TRACKING_URI') or None)
         elif name == 'wandb':
-            backend.update(init_kwargs=dict(
-                project=os.environ.get('WANDB_PROJECT', 'clamp-hand'), name=experiment))
+            backend['init_kwargs'] = dict(
+                dict(project=os.environ.get('WANDB_PROJECT', 'clamp-hand'), name=experiment),
+                **(backend.get('init_kwargs') or {}))
         elif name == 'clearml':
-            backend.update(init_kwargs=dict(
-                project_name=os.environ.get('CLEARML_PROJECT', 'clamp-hand'),
-                task_name=experiment))
-        backends.append(backend)
+            backend['init_kwargs'] = dict(
+                dict(project_name=os.environ.get('CLEARML_PROJECT', 'clamp-hand'),
+                     task_name=experiment), **(backend.get('init_kwargs') or {}))
+        if not configured:
+            backends.append(backend)
     visualizer['vis_backends'] = backends
     cfg.visualizer = visualizer
 
@@ -256,6 +260,19 @@ CLEARML_NO_CAPTURE = dict.fromkeys(
      'jsonargparse'), False)
 
 
+def clearml_init_kwargs(given: Optional[dict]) -> dict:
+    """``Task.init`` arguments: ``given`` over this project's defaults (all automatic capture
+    and the resource monitor off); an ``auto_connect_frameworks`` dict is merged key by key
+    into ``CLEARML_NO_CAPTURE`` (ClearML counts a key left out of the dict as on)."""
+    kwargs = dict(auto_connect_frameworks=dict(CLEARML_NO_CAPTURE),
+                  auto_connect_arg_parser=False, auto_resource_monitoring=False)
+    given = dict(given or {})
+    if isinstance(given.get('auto_connect_frameworks'), dict):
+        kwargs['auto_connect_frameworks'].update(given.pop('auto_connect_frameworks'))
+    kwargs.update(given)
+    return kwargs
+
+
 @VISBACKENDS.register_module()
 class ClearMLTaskVisBackend(ClearMLVisBackend):
     """mmengine's ``ClearMLVisBackend`` with three changes.
@@ -269,7 +286,9 @@ class ClearMLTaskVisBackend(ClearMLVisBackend):
       scalar twice when ``tensorboard`` is also on, matplotlib figures), of the git repository
       and installed packages (``CLEARML_NO_CAPTURE``), of ``argparse`` and its resource
       monitor (machine statistics against seconds, not steps) are off unless ``init_kwargs``
-      says otherwise. The repository analysis held the task's ``close`` for its 300 s
+      says otherwise (``Task.init`` arguments; an ``auto_connect_frameworks`` dict is merged
+      key by key into ``CLEARML_NO_CAPTURE``, so ``dict(pytorch=True)`` switches on that one
+      capture only). The repository analysis held the task's ``close`` for its 300 s
       time-out in the tracking test.
     - At the end the run's config file is uploaded as an artifact, the checkpoints are not
       (mmengine's backend uploads every ``.pth`` of the work dir: gigabytes per run); pass
@@ -285,9 +304,7 @@ class ClearMLTaskVisBackend(ClearMLVisBackend):
 
     def _init_env(self):
         from clearml import Task
-        kwargs = dict(auto_connect_frameworks=dict(CLEARML_NO_CAPTURE),
-                      auto_connect_arg_parser=False, auto_resource_monitoring=False)
-        kwargs.update(self._init_kwargs or {})
+        kwargs = clearml_init_kwargs(self._init_kwargs)
         if not os.environ.get('CLEARML_OFFLINE_MODE') and not Task.is_offline():
             why = clearml_can_go_online()
             if why:
