@@ -59,7 +59,8 @@ def fake_run(max_keep=1, interval=1, best=(), by_epoch=True, total=4, done=0, sa
     hook = types.SimpleNamespace(
         max_keep_ckpts=max_keep, interval=interval, save_best=list(best) or None,
         key_indicators=list(best), by_epoch=by_epoch, save_last=save_last,
-        save_begin=save_begin, keep_ckpt_ids=list(range(kept_now)), best_ckpt_path=None)
+        save_begin=save_begin, keep_ckpt_ids=list(range(kept_now)), best_ckpt_path=None,
+        best_ckpt_path_dict=dict.fromkeys(best))
     loop = types.SimpleNamespace(val_interval=val_interval, val_begin=val_begin)
     runner = types.SimpleNamespace(max_epochs=total, epoch=done, max_iters=total, iter=done,
                                    train_loop=loop, val_loop=object() if val_interval else None)
@@ -131,7 +132,7 @@ def checkpoint_hook(runner):
 def test_estimate_matches_the_written_checkpoint(tmp_path):
     runner = build(config(tmp_path, epochs=1), tmp_path / 'work')
     runner.train()
-    estimate = checkpoint_hook(runner)._checkpoint_bytes  # made before the first step
+    estimate = checkpoint_hook(runner).space_check['full']  # made before the first step
     written = osp.getsize(tmp_path / 'work' / 'epoch_1.pth')
     assert abs(estimate / written - 1) < 0.02, (estimate, written)
     model_only = checkpoint_bytes(runner.model)
@@ -174,7 +175,7 @@ def test_too_little_space_for_the_kept_checkpoints_is_a_warning(tmp_path, monkey
     monkeypatch.setattr(disk_space, 'free_bytes', lambda path: int(1.5 * checkpoint_bytes(
         runner.model, [runner.optim_wrapper.optimizer])))  # (built by train())
     runner.train()  # the run goes on
-    size = checkpoint_hook(runner)._checkpoint_bytes
+    size = checkpoint_hook(runner).space_check['full']
     log = open(glob.glob(str(tmp_path / 'work' / '*' / '*.log'))[0]).read()
     assert (f'has {1.5 * size / MB:,.0f} MiB free; this run writes ~{2 * size / MB:,.0f} MiB '
             f'more there at its fullest (2 checkpoints of ~{size / MB:,.0f} MiB at once: '

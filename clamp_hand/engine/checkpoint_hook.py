@@ -26,7 +26,8 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 
-from clamp_hand.engine.disk_space import check_checkpoint_space, remove_quietly, write_failed_error
+from clamp_hand.engine.disk_space import (best_checkpoint_paths, check_checkpoint_space,
+                                          remove_quietly, write_failed_error)
 from clamp_hand.registry import HOOKS
 
 
@@ -94,7 +95,6 @@ class AtomicCheckpointHook(CheckpointHook):
                                           'left by an interrupted run')
         if self._is_local and self.check_free_space:
             self.space_check = check_checkpoint_space(self, runner)
-            self._checkpoint_bytes = self.space_check['full']
 
     # -- every save of this hook goes through here -------------------------------------------
     def _save(self, runner, filename: str, *args, **kwargs) -> None:
@@ -118,17 +118,17 @@ class AtomicCheckpointHook(CheckpointHook):
                 fsync_replace(tmp, final)
         except OSError as err:
             remove_quietly(tmp)
-            last = _read_last_checkpoint(runner.work_dir)
             if rewrite:
                 what = (f'checkpoint {final} could not be rewritten (to record the new best '
                         'score)')
                 intact = f'the earlier {osp.basename(final)} is intact'
             else:
+                last = _read_last_checkpoint(runner.work_dir)
                 what = f'checkpoint {final} was not written'
                 intact = (f'{last} is intact and last_checkpoint still names it' if last else
                           'no earlier checkpoint of this run exists')
-            raise write_failed_error(err, what, self.out_dir,
-                                     getattr(self, '_checkpoint_bytes', None), intact) from err
+            full = getattr(self, 'space_check', {}).get('full')  # set by the check, if it ran
+            raise write_failed_error(err, what, self.out_dir, full, intact) from err
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         filename = self.filename_tmpl.format(step)
@@ -176,7 +176,7 @@ class AtomicCheckpointHook(CheckpointHook):
         two best checkpoints per indicator never sit beside the re-save's temporary file."""
         if not self.save_best:
             return
-        previous = self._best_paths()
+        previous = best_checkpoint_paths(self)
         self._set_best_paths({k: None for k in previous})  # so the parent deletes nothing
         runner.save_checkpoint = lambda out_dir, filename, *args, **kw: self._save(
             runner, filename, *args, **kw)
@@ -186,7 +186,7 @@ class AtomicCheckpointHook(CheckpointHook):
         finally:
             del runner.save_checkpoint  # back to the class method
             self.last_ckpt = last_ckpt
-            new = self._best_paths()  # None where this epoch did not improve
+            new = best_checkpoint_paths(self)  # None where this epoch did not improve
             self._set_best_paths({k: new.get(k) or old for k, old in previous.items()})
         for key, old in previous.items():
             if old and new.get(key) and new[key] != old:
@@ -196,13 +196,6 @@ class AtomicCheckpointHook(CheckpointHook):
             step = runner.epoch if self.by_epoch else runner.iter
             self._save_checkpoint_with_step(runner, step,
                                             dict(epoch=runner.epoch, iter=runner.iter))
-
-    def _best_paths(self) -> dict:
-        """Best checkpoint path per key indicator (mmengine keeps one attribute for a single
-        indicator and a dict for several)."""
-        if len(self.key_indicators) == 1:
-            return {self.key_indicators[0]: getattr(self, 'best_ckpt_path', None)}
-        return dict(self.best_ckpt_path_dict)
 
     def _set_best_paths(self, paths: dict) -> None:
         if len(self.key_indicators) == 1:

@@ -1,12 +1,12 @@
 """Disk space for checkpoints: know before the first step whether the run's checkpoints fit.
 
-A ViT-B/16 CLAMP checkpoint with its AdamW state is ~1.3 GB (1,355 MB), and mmengine finds out
+A ViT-B/16 CLAMP checkpoint with its AdamW state is ~1.3 GB (1,355 MiB), and mmengine finds out
 that the work folder's disk is full only when ``torch.save``'s bytes are written, epochs into
 the run (``OSError: [Errno 28] No space left on device``, a half-written file left behind).
 :func:`check_checkpoint_space` runs in ``AtomicCheckpointHook.before_train``: it estimates one
-checkpoint's size from the model and optimizer (:func:`checkpoint_bytes`), how many the
-hook's settings keep on disk at once (:func:`peak_checkpoints`), and compares with the free
-space of ``out_dir``. mmengine has no such check (its ``CheckpointHook`` only writes).
+checkpoint's size from the model and optimizer (:func:`checkpoint_bytes`), what the hook's
+settings keep on disk at the run's fullest moment (:func:`space_plan`), and compares with the
+free space of ``out_dir``. mmengine has no such check (its ``CheckpointHook`` only writes).
 """
 import errno
 import os
@@ -134,7 +134,8 @@ def space_plan(hook, runner, full: int, weights: int) -> Dict[str, int]:
     saves = planned_saves(hook, runner)
     indicators = len(getattr(hook, 'key_indicators', None) or []) if hook.save_best else 0
     kept_now = len(getattr(hook, 'keep_ckpt_ids', None) or []) if hook.max_keep_ckpts > 0 else 0
-    best_now = sum(1 for p in _best_paths(hook) if p and osp.isfile(p))
+    best_now = sum(1 for p in best_checkpoint_paths(hook).values()
+                   if p and osp.isfile(p)) if indicators else 0
     if hook.max_keep_ckpts > 0:
         periodic_new = max(0, min(kept_now + saves, hook.max_keep_ckpts + 1) - kept_now)
     else:
@@ -144,15 +145,16 @@ def space_plan(hook, runner, full: int, weights: int) -> Dict[str, int]:
     best_new = max(0, indicators - best_now) + (1 if indicators and not periodic_new else 0)
     smallest = full if periodic_new else (weights if indicators else 0)
     return dict(smallest=smallest, new=periodic_new * full + best_new * weights,
-                peak=min(kept_now + saves, hook.max_keep_ckpts + 1)
-                if hook.max_keep_ckpts > 0 else kept_now + saves,
-                indicators=indicators)
+                peak=kept_now + periodic_new, indicators=indicators)
 
 
-def _best_paths(hook) -> list:
-    if getattr(hook, 'best_ckpt_path_dict', None):
-        return list(hook.best_ckpt_path_dict.values())
-    return [getattr(hook, 'best_ckpt_path', None)]
+def best_checkpoint_paths(hook) -> Dict[str, Optional[str]]:
+    """Best checkpoint path (None: none yet) per ``save_best`` key indicator of an mmengine
+    ``CheckpointHook`` (mmengine keeps one attribute for a single indicator and a dict for
+    several)."""
+    if len(hook.key_indicators) == 1:
+        return {hook.key_indicators[0]: getattr(hook, 'best_ckpt_path', None)}
+    return dict(hook.best_ckpt_path_dict)
 
 
 def describe_mb(num_bytes: int) -> str:
@@ -176,9 +178,10 @@ def check_checkpoint_space(hook, runner) -> Dict[str, int]:
     stop together. A run that saves nothing is not checked."""
     facts = [None]
     if is_main_process():
-        full = checkpoint_bytes(runner.model,
-                                _optimizers(runner.optim_wrapper) if hook.save_optimizer else [])
-        plan = space_plan(hook, runner, full, checkpoint_bytes(runner.model))
+        weights = checkpoint_bytes(runner.model)
+        full = weights + sum(optimizer_state_bytes(o) for o in _optimizers(runner.optim_wrapper)
+                             if hook.save_optimizer)
+        plan = space_plan(hook, runner, full, weights)
         facts = [dict(plan, full=full, free=free_bytes(hook.out_dir))]
     broadcast_object_list(facts)  # a no-op without a process group
     facts = facts[0]
