@@ -10,7 +10,6 @@ checkpoints the project writes (training, best, published) and original-CLAMP fi
 names included) load without it and give the same weights, config, metrics and keypoints.
 """
 import hashlib
-import importlib.util
 import io
 import os
 import os.path as osp
@@ -25,7 +24,7 @@ from mmengine.logging import HistoryBuffer
 
 from clamp_hand.checkpoint import (UnsafeCheckpointError, config_from_checkpoint,
                                    config_to_data, parse_literal_config, read_checkpoint)
-from conftest import HAND_SAMPLES, ROOT, require_hand_samples, run_tool
+from conftest import HAND_SAMPLES, load_tool, require_hand_samples, run_tool
 from reliability_utils import DIST_CHECK_CFG, VAL_CFG
 
 CFG = '''
@@ -58,14 +57,6 @@ class ShellPayload:
 
     def __reduce__(self):
         return os.system, (f'touch {self.marker}',)
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location('tool_' + name.replace('/', '_')[:-3],
-                                                  osp.join(ROOT, name))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def write_marker_code(marker):
